@@ -1,0 +1,87 @@
+# concbench — build, test and benchmark from one Makefile.
+# Quiet by default (V=1 shows commands); -MMD dependencies; SANITIZER=address,undefined|thread.
+
+CC       ?= cc
+OPT      ?= -O2
+BUILD    ?= build
+BIN      ?= bin
+PKGS      = libcurl libcrypto libevent jansson
+WARN      = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
+CPPFLAGS += -D_GNU_SOURCE -Ilib -Iserver -Ibench
+CFLAGS   += -std=c11 $(OPT) -g $(WARN) -MMD -MP $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+
+ifneq ($(SANITIZER),)
+CFLAGS  += -fsanitize=$(SANITIZER) -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=$(SANITIZER)
+endif
+
+ifeq ($(V),1)
+Q =
+else
+Q = @
+endif
+
+LIB_SRC    = $(wildcard lib/*.c)
+SERVER_SRC = $(filter-out server/flagd.c,$(wildcard server/*.c))
+BENCH_SRC  = $(filter-out bench/concbench.c,$(wildcard bench/*.c))
+DRIVERS    = $(patsubst drivers/%.c,$(BIN)/%,$(wildcard drivers/*.c))
+UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+PROGRAMS   = $(DRIVERS) $(BIN)/flagd $(if $(wildcard bench/concbench.c),$(BIN)/concbench)
+
+LIBCORE  = $(BUILD)/libconcbench.a
+LIBFLAGD = $(BUILD)/libflagd.a
+LIBBENCH = $(BUILD)/libbench.a
+
+.PHONY: all deps test bench clean
+.SECONDARY:
+all: $(PROGRAMS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(LIBCORE): $(LIB_SRC:%.c=$(BUILD)/%.o)
+$(LIBFLAGD): $(SERVER_SRC:%.c=$(BUILD)/%.o)
+$(LIBBENCH): $(BENCH_SRC:%.c=$(BUILD)/%.o)
+$(LIBCORE) $(LIBFLAGD) $(LIBBENCH):
+	@mkdir -p $(dir $@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BIN)/%: $(BUILD)/drivers/%.o $(LIBCORE)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/flagd: $(BUILD)/server/flagd.o $(LIBFLAGD) $(LIBCORE)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/concbench: $(BUILD)/bench/concbench.o $(LIBBENCH) $(LIBCORE)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBBENCH) $(LIBFLAGD) $(LIBCORE)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+deps:
+	@scripts/deps.sh
+
+# make test: install what is missing, build, run every unit and CLI test, end with "N passed, N failed".
+test: deps
+	@$(MAKE) --no-print-directory all $(UNIT_TESTS)
+	@BUILD=$(BUILD) BIN=$(BIN) scripts/run-tests.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@BIN=$(BIN) scripts/bench.sh
+
+clean:
+	rm -rf $(BUILD) $(BIN)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

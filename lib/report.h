@@ -1,0 +1,74 @@
+/* report — counting results on the main thread: progress bar, -v lines, the book's
+ * summary, the --json record and the process tree's resource usage. */
+#ifndef CONCBENCH_REPORT_H
+#define CONCBENCH_REPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "job.h"
+
+/* Names job `index` for -v lines ("BR", "job-07"). */
+typedef void report_label_fn(const void *ctx, size_t index, char *buf, size_t len);
+
+struct report {
+    /* public: read after the run */
+    size_t total;                 /* jobs expected */
+    size_t done, ok, not_found, errors;
+    size_t unreachable;           /* errors where the server could not be reached at all */
+    uint64_t bytes;               /* body bytes or bytes hashed */
+    uint64_t work_ns;             /* summed core work time (hashing) */
+    struct job_result *results;   /* by job index; results[i].outcome valid when seen[i] */
+    bool *seen;
+    /* private */
+    report_label_fn *label;
+    const void *label_ctx;
+    bool verbose;                 /* one line per job on stderr */
+    bool progress;                /* a bar on stderr (a terminal, not -v) */
+    uint64_t start_ns, last_draw_ns;
+};
+
+/* Process-tree resource usage (self + waited-for children). */
+struct report_usage {
+    double user_s, sys_s;
+    long max_rss_kb;              /* the largest of self and any child */
+    long ctx_voluntary, ctx_involuntary;
+};
+
+/* Everything the --json record and the summary say besides the counts. */
+struct report_meta {
+    const char *driver;
+    const char *workload;
+    unsigned workers, concurrency;
+    double elapsed_s;             /* work phase, CLOCK_MONOTONIC */
+    int interrupted;              /* signal number, 0 when the run completed */
+    const char *server;           /* flags: base URL */
+    size_t size_bytes;            /* sha: per job */
+    uint64_t seed;                /* sha */
+};
+
+/* 0, or -1 when out of memory. */
+int report_init(struct report *r, size_t total, bool verbose, bool progress,
+                report_label_fn *label, const void *label_ctx);
+void report_free(struct report *r);
+
+/* A job_collect_fn: count one result, draw progress or a -v line. Main thread only. */
+void report_collect(void *arg, const struct job_result *res);
+
+/* Clear the progress bar line (if drawn). */
+void report_end_progress(struct report *r);
+
+/* The book's summary: "194 downloaded. 0 not found. 0 errors.\nElapsed time: 0.08s",
+ * or, for sha, one "DIGEST  job-NN" line per job then "12 hashed. ...". */
+void report_summary(FILE *f, const struct report *r, const struct report_meta *m);
+
+/* One JSON object on one line (jansson). 0, or -1 on failure. */
+int report_json(FILE *f, const struct report *r, const struct report_meta *m);
+
+void report_usage_get(struct report_usage *u);
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+uint64_t report_now_ns(void);
+
+#endif

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs the Debian packages concbench needs, or says exactly how to.
+# Exit 0 when everything is present (or was installed), 1 when it cannot install.
+set -euo pipefail
+
+# Each package for its job (see README "Dependencies").
+PACKAGES=(
+  build-essential pkg-config
+  libcurl4-openssl-dev   # HTTP client: easy + multi interfaces
+  libssl-dev             # OpenSSL libcrypto: EVP SHA-256
+  libevent-dev           # flagd's evhttp server, the coroutine driver's loop
+  libjansson-dev         # every JSON written or read
+  libcmocka-dev          # unit tests
+  bats bats-support bats-assert   # command-line tests
+  hyperfine              # whole-run timing
+  gnuplot-nox            # plots
+  famfamfam-flag-gif     # the flag images flagd serves
+  iso-codes              # country names for metadata.json
+  curl                   # tests and anchors compare against the curl tool
+)
+# Extra packages a target asks for: scripts/deps.sh wrk nginx-light
+PACKAGES+=("$@")
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "deps: installing ${missing[*]}" >&2
+if [ "$(id -u)" -eq 0 ]; then
+  SUDO=
+elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+  SUDO=sudo
+else
+  echo "deps: missing packages; run: sudo apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+# A fresh machine has no package lists yet; refresh them once when install fails for that reason.
+if ! $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1; then
+  $SUDO apt-get update -qq >/dev/null
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
