@@ -66,6 +66,11 @@ int flags_prepare(struct flags_transfer *t, const struct flags_config *cfg, size
  * (with --meta, the metadata request is now prepared) or FLAGS_SAVE. */
 enum flags_next flags_finish(struct flags_transfer *t, CURLcode rc, struct job_result *out);
 
+/* Classify a finished request into out (outcome, reason, http_status, unreachable) from
+ * curl's result code, the HTTP status and the socket errno. Pure: no I/O. */
+enum job_outcome flags_classify(enum flags_step step, CURLcode rc, long status, long os_errno,
+                                size_t max_body_bytes, bool too_big, struct job_result *out);
+
 /* Write the found image to out_dir/save_name through a temporary name and rename(2): a
  * partial file never exists under its final name. On failure, out becomes an error. */
 void flags_save(struct flags_transfer *t, struct job_result *out);
@@ -81,8 +86,6 @@ CURL *flags_easy_new(void);
 /* Free the transfer's buffers (not the easy handle). */
 void flags_transfer_release(struct flags_transfer *t);
 
-/* Make sure dir exists and is writable, before any download. 0, or -errno with a message. */
-int flags_check_out_dir(const char *dir, char *err, size_t errlen);
 
 /* Turn a metadata country name into a safe file name: spaces to '_', no '/', no leading
  * '.', no control bytes; "Country_Name.gif". */

@@ -20,7 +20,9 @@ struct job_result {
     uint32_t index;                         /* position in the job list */
     uint8_t outcome;                        /* enum job_outcome */
     uint8_t unreachable;                    /* 1 when the server could not be reached at all */
-    int16_t http_status;                    /* last HTTP status, 0 when none */
+    uint8_t local_failure;                  /* 1 when our side failed (could not save a file) */
+    uint8_t reserved_;
+    int32_t http_status;                    /* last HTTP status, 0 when none */
     uint64_t bytes;                         /* body bytes received, or bytes hashed */
     uint64_t work_ns;                       /* time in the core work (hashing) */
     unsigned char digest[JOB_DIGEST_LEN];   /* sha only */

@@ -1,0 +1,297 @@
+/* cli — the options every driver shares: one parser, one usage text, one set of limits. */
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "countries.h"
+#include "flags.h"
+#include "sha.h"
+
+#define CLI_MAX_TIMEOUT_S 3600.0
+#define CLI_MAX_JOBS 100000
+#define CLI_MAX_SIZE ((size_t)1 << 32)   /* 4 GiB per buffer */
+#define CLI_LOCAL_PORT 8000               /* the book's nginx; DELAY and ERROR follow it */
+
+enum long_only {
+    OPT_JSON = 256,
+    OPT_META,
+    OPT_REPEAT,
+    OPT_NO_SAVE,
+    OPT_MAX_BODY,
+    OPT_EXECUTOR,
+    OPT_SEED,
+    OPT_DUMP,
+};
+
+static const struct option flags_longopts[] = {
+    {"all", no_argument, NULL, 'a'},
+    {"every", no_argument, NULL, 'e'},
+    {"limit", required_argument, NULL, 'l'},
+    {"max-req", required_argument, NULL, 'm'},
+    {"server", required_argument, NULL, 's'},
+    {"output", required_argument, NULL, 'o'},
+    {"timeout", required_argument, NULL, 't'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"meta", no_argument, NULL, OPT_META},
+    {"repeat", required_argument, NULL, OPT_REPEAT},
+    {"no-save", no_argument, NULL, OPT_NO_SAVE},
+    {"max-body", required_argument, NULL, OPT_MAX_BODY},
+    {"executor", required_argument, NULL, OPT_EXECUTOR},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+static const struct option sha_longopts[] = {
+    {"jobs", required_argument, NULL, 'j'},
+    {"size", required_argument, NULL, 'n'},
+    {"workers", required_argument, NULL, 'w'},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"dump", required_argument, NULL, OPT_DUMP},
+    {"verbose", no_argument, NULL, 'v'},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"executor", required_argument, NULL, OPT_EXECUTOR},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+void cli_usage(FILE *f, const struct strategy *s)
+{
+    fprintf(f,
+        "usage: %1$s flags [-a] [-e] [-l N] [-m N] [-s LOCAL|DELAY|ERROR|URL] [-o DIR] [-t SECONDS]\n"
+        "       %1$*2$s       [--meta] [--repeat K] [--no-save] [--max-body SIZE] [-v] [--json] [CC ...]\n"
+        "       %1$s sha [-j JOBS] [-n SIZE] [-w N] [--seed N] [--dump DIR] [-v] [--json]\n"
+        "\n"
+        "Download country flags, or hash buffers with SHA-256, with the %1$s strategy.\n"
+        "\n"
+        "flags:\n"
+        "  CC ...            two-letter codes; one letter expands to its 26 codes (default: POP20)\n"
+        "  -a, --all         the book's 194 country codes\n"
+        "  -e, --every       every code AA..ZZ (676)\n"
+        "  -l, --limit N     keep the first N codes after sorting\n"
+        "  -m, --max-req N   transfers in flight (default %3$u, at most %4$u)%5$s\n"
+        "  -s, --server S    LOCAL, DELAY, ERROR (127.0.0.1:8000, :8001, :8002) or a base URL\n"
+        "  -o, --output DIR  where flags are saved (default downloads/)\n"
+        "  -t, --timeout S   seconds per request (default %6$.1f)\n"
+        "      --meta        also fetch metadata.json; save as Country_Name.gif\n"
+        "      --repeat K    request the code list K times (files saved once per code)\n"
+        "      --no-save     do not write files\n"
+        "      --max-body SIZE  refuse bodies larger than SIZE (default 1M)\n"
+        "%7$s"
+        "sha:\n"
+        "  -j, --jobs N      buffers to hash (default %8$d)\n"
+        "  -n, --size SIZE   bytes per buffer, K/M/G suffixes (default 1M)\n"
+        "  -w, --workers N   workers (default: online CPUs, at most %9$u)%10$s\n"
+        "      --seed N      seed of the buffer generator (default 0)\n"
+        "      --dump DIR    also write each buffer to DIR/job-NN.bin\n"
+        "\n"
+        "  -v, --verbose     one line per job on stderr instead of a progress bar\n"
+        "      --json        one JSON record on stdout instead of the summary\n"
+        "  -h, --help        this text\n"
+        "\n"
+        "Exit status: 0 done (server errors are results), 1 could not run, 2 bad usage,\n"
+        "130/143 interrupted by SIGINT/SIGTERM (after a partial summary).\n",
+        s->name, (int)strlen(s->name), s->default_concurrency, s->max_concurrency,
+        s->fixed_concurrency ? " (accepted; this driver runs one at a time)" : "",
+        FLAGS_DEFAULT_TIMEOUT_S,
+        s->run_flags ? "      --executor N  save files on N threads (asyncio's run_in_executor)\n\n" : "\n",
+        SHA_DEFAULT_JOBS, s->max_workers,
+        s->fixed_workers ? " (accepted; this driver uses one)" : "");
+    if (s->run_flags)
+        fprintf(f, "\nsha --executor N hashes on N threads instead of the loop thread.\n");
+}
+
+int cli_parse_size(const char *s, size_t *out)
+{
+    char *end;
+    errno = 0;
+    if (!*s || *s == '-')
+        return -1;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s)
+        return -1;
+    unsigned shift = 0;
+    if (*end) {
+        switch (*end) {
+        case 'k': case 'K': shift = 10; break;
+        case 'm': case 'M': shift = 20; break;
+        case 'g': case 'G': shift = 30; break;
+        default: return -1;
+        }
+        end++;
+        /* "16MiB" and "16MB" read as 16M, as hyperfine and dd users type them */
+        if (*end == 'i' || *end == 'I')
+            end++;
+        if (*end == 'b' || *end == 'B')
+            end++;
+        if (*end)
+            return -1;
+    }
+    if (v == 0 || v > (~0ULL >> shift))
+        return -1;
+    *out = (size_t)(v << shift);
+    return 0;
+}
+
+/* A whole number in [lo, hi]. */
+static int parse_uint(const char *s, unsigned long long lo, unsigned long long hi,
+                      unsigned long long *out)
+{
+    char *end;
+    errno = 0;
+    if (!*s || *s == '-' || *s == '+')
+        return -1;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int cli_server_url(const char *label, char *buf, size_t len)
+{
+    static const char *const labels[] = {"LOCAL", "DELAY", "ERROR"};
+    for (int i = 0; i < 3; i++)
+        if (strcasecmp(label, labels[i]) == 0) {
+            snprintf(buf, len, "http://127.0.0.1:%d/flags", CLI_LOCAL_PORT + i);
+            return 0;
+        }
+    if (strncmp(label, "http://", 7) != 0 && strncmp(label, "https://", 8) != 0)
+        return -1;
+    size_t n = strlen(label);
+    while (n > 0 && label[n - 1] == '/')
+        n--;
+    if (n >= len || n <= strlen("https://") - 1 || strchr(label, ' '))
+        return -1;
+    memcpy(buf, label, n);
+    buf[n] = '\0';
+    return 0;
+}
+
+#define BAD(...) do { snprintf(err, errlen, __VA_ARGS__); return -1; } while (0)
+
+int cli_parse(int argc, char **argv, const struct strategy *s, struct cli_options *o,
+              char *err, size_t errlen)
+{
+    memset(o, 0, sizeof *o);
+    o->concurrency = s->default_concurrency;
+    o->server = CLI_DEFAULT_SERVER;
+    o->out_dir = CLI_DEFAULT_OUT_DIR;
+    o->timeout_s = FLAGS_DEFAULT_TIMEOUT_S;
+    o->repeat = 1;
+    o->max_body = FLAGS_DEFAULT_MAX_BODY;
+    o->jobs = SHA_DEFAULT_JOBS;
+    o->size_bytes = SHA_DEFAULT_SIZE;
+    o->workers = s->default_workers;
+
+    if (argc < 2)
+        BAD("missing workload: flags or sha");
+    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+        cli_usage(stdout, s);
+        return CLI_HELP;
+    }
+    const struct option *longopts;
+    const char *optstring;
+    if (strcmp(argv[1], "flags") == 0) {
+        o->workload = CLI_FLAGS;
+        longopts = flags_longopts;
+        optstring = "+:ael:m:s:o:t:vh";
+    } else if (strcmp(argv[1], "sha") == 0) {
+        o->workload = CLI_SHA;
+        longopts = sha_longopts;
+        optstring = "+:j:n:w:vh";
+    } else {
+        BAD("unknown workload '%s' (want flags or sha)", argv[1]);
+    }
+
+    argc--, argv++;
+    optind = 1;
+    opterr = 0; /* we print one line of our own */
+    int c;
+    unsigned long long v;
+    while ((c = getopt_long(argc, argv, optstring, longopts, NULL)) != -1) {
+        const char *a = optarg;
+        switch (c) {
+        case 'a': o->all = true; break;
+        case 'e': o->every = true; break;
+        case 'v': o->verbose = true; break;
+        case OPT_JSON: o->json = true; break;
+        case OPT_META: o->meta = true; break;
+        case OPT_NO_SAVE: o->no_save = true; break;
+        case 'l':
+            if (parse_uint(a, 1, COUNTRIES_EVERY_COUNT, &v)) BAD("bad value for -l: '%s' (want 1 to %d)", a, COUNTRIES_EVERY_COUNT);
+            o->limit = v;
+            break;
+        case 'm':
+            if (parse_uint(a, 1, s->max_concurrency, &v))
+                BAD("bad value for -m: '%s' (want 1 to %u)", a, s->max_concurrency);
+            o->concurrency = (unsigned)v;
+            break;
+        case 's':
+            if (cli_server_url(a, o->base_url, sizeof o->base_url))
+                BAD("bad value for -s: '%s' (want LOCAL, DELAY, ERROR or an http:// URL)", a);
+            o->server = a;
+            break;
+        case 'o': o->out_dir = a; break;
+        case 't': {
+            char *end;
+            errno = 0;
+            double t = strtod(a, &end);
+            if (errno || *end || !isfinite(t) || t <= 0 || t > CLI_MAX_TIMEOUT_S)
+                BAD("bad value for -t: '%s' (want seconds, more than 0 and at most %.0f)", a, CLI_MAX_TIMEOUT_S);
+            o->timeout_s = t;
+            break;
+        }
+        case OPT_REPEAT:
+            if (parse_uint(a, 1, CLI_MAX_REPEAT, &v)) BAD("bad value for --repeat: '%s' (want 1 to %d)", a, CLI_MAX_REPEAT);
+            o->repeat = (unsigned)v;
+            break;
+        case OPT_MAX_BODY:
+            if (cli_parse_size(a, &o->max_body)) BAD("bad value for --max-body: '%s' (want a size like 64K or 1M)", a);
+            break;
+        case OPT_EXECUTOR:
+            if (!s->run_flags) BAD("--executor is for the coroutine driver");
+            if (parse_uint(a, 1, CLI_MAX_EXECUTOR, &v)) BAD("bad value for --executor: '%s' (want 1 to %d)", a, CLI_MAX_EXECUTOR);
+            o->executor = (unsigned)v;
+            break;
+        case 'j':
+            if (parse_uint(a, 1, CLI_MAX_JOBS, &v)) BAD("bad value for -j: '%s' (want 1 to %d)", a, CLI_MAX_JOBS);
+            o->jobs = v;
+            break;
+        case 'n':
+            if (cli_parse_size(a, &o->size_bytes) || o->size_bytes > CLI_MAX_SIZE)
+                BAD("bad value for -n: '%s' (want a size like 64K, 1M or 1G, at most 4G)", a);
+            break;
+        case 'w':
+            if (parse_uint(a, 1, s->max_workers, &v)) BAD("bad value for -w: '%s' (want 1 to %u)", a, s->max_workers);
+            o->workers = (unsigned)v;
+            break;
+        case OPT_SEED:
+            if (parse_uint(a, 0, ~0ULL, &v)) BAD("bad value for --seed: '%s' (want a whole number)", a);
+            o->seed = v;
+            break;
+        case OPT_DUMP: o->dump_dir = a; break;
+        case 'h':
+            cli_usage(stdout, s);
+            return CLI_HELP;
+        case ':':
+            BAD("option %s needs a value", argv[optind - 1]);
+        default:
+            if (optopt && optopt < 256)
+                BAD("unknown option -%c for %s", optopt, o->workload == CLI_FLAGS ? "flags" : "sha");
+            BAD("unknown option %s for %s", argv[optind - 1], o->workload == CLI_FLAGS ? "flags" : "sha");
+        }
+    }
+    if (!o->base_url[0] && cli_server_url(o->server, o->base_url, sizeof o->base_url))
+        BAD("bad server '%s'", o->server);
+    o->codes = argv + optind;
+    o->n_codes = (size_t)(argc - optind);
+    if (o->workload == CLI_SHA && o->n_codes)
+        BAD("unexpected argument '%s' for sha", o->codes[0]);
+    return 0;
+}

@@ -1,0 +1,90 @@
+/* files — output directories and atomic writes. */
+#include "files.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define FILES_DIR_MODE 0777  /* narrowed by the umask, as mkdir(1) does */
+
+int files_prepare_dir(const char *dir, char *err, size_t errlen)
+{
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) {
+        snprintf(err, errlen, "cannot write %s: %s", dir, strerror(ENAMETOOLONG));
+        return -ENAMETOOLONG;
+    }
+    /* mkdir -p: each prefix in turn; EEXIST is fine, the final check catches a file */
+    for (char *p = path + 1; ; p++) {
+        if (*p == '/' || *p == '\0') {
+            char saved = *p;
+            *p = '\0';
+            if (mkdir(path, FILES_DIR_MODE) != 0 && errno != EEXIST) {
+                int e = errno;
+                snprintf(err, errlen, "cannot create %s: %s", path, strerror(e));
+                return -e;
+            }
+            *p = saved;
+            if (saved == '\0')
+                break;
+        }
+    }
+    char probe[4200];
+    snprintf(probe, sizeof probe, "%s/.concbench-probe-XXXXXX", dir);
+    int fd = mkstemp(probe);
+    if (fd < 0) {
+        int e = errno;
+        snprintf(err, errlen, "cannot write %s: %s", dir, strerror(e));
+        return -e;
+    }
+    close(fd);
+    unlink(probe);
+    return 0;
+}
+
+int files_write_atomic(const char *dir, const char *name, const void *buf, size_t len,
+                       char *err, size_t errlen)
+{
+    char final[4200], tmp[4300];
+    snprintf(final, sizeof final, "%s/%s", dir, name);
+    /* the temporary name starts with '.' so a listing of finished files skips it */
+    snprintf(tmp, sizeof tmp, "%s/.%s.XXXXXX", dir, name);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        int e = errno;
+        snprintf(err, errlen, "cannot write %s: %s", final, strerror(e));
+        return -e;
+    }
+    /* mkstemp creates 0600; saved files get the usual 0666 & ~umask */
+    mode_t mask = umask(0);
+    umask(mask);
+    int e = 0;
+    if (fchmod(fd, 0666 & ~mask) != 0)
+        e = errno;
+    const char *p = buf;
+    for (size_t left = len; !e && left > 0;) {
+        ssize_t n = write(fd, p, left);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            e = errno;
+        } else {
+            p += n;
+            left -= (size_t)n;
+        }
+    }
+    if (close(fd) != 0 && !e)
+        e = errno;
+    if (!e && rename(tmp, final) != 0)
+        e = errno;
+    if (e) {
+        unlink(tmp);
+        snprintf(err, errlen, "cannot write %s: %s", final, strerror(e));
+        return -e;
+    }
+    return 0;
+}

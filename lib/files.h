@@ -1,0 +1,18 @@
+/* files — output directories and atomic writes, shared by flags (saved images) and sha (--dump). */
+#ifndef CONCBENCH_FILES_H
+#define CONCBENCH_FILES_H
+
+#include <stddef.h>
+
+/* Create dir (and its parents) if missing and prove it writable by creating and removing
+ * a temporary file in it. 0, or -errno with "cannot write DIR: reason" in err. */
+int files_prepare_dir(const char *dir, char *err, size_t errlen);
+
+/* Write len bytes to dir/name through a temporary file in the same directory and
+ * rename(2): readers see the old file, or the whole new one, never a part. On failure the
+ * temporary file is removed. 0, or -errno with "cannot write DIR/NAME: reason" in err.
+ * Thread-safe; async-signal-unsafe. */
+int files_write_atomic(const char *dir, const char *name, const void *buf, size_t len,
+                       char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,312 @@
+/* flags — the flags workload: one download as a blocking call or as prepare/finish steps
+ * around an event loop, so URL building, classification and saving exist once. */
+#include "flags.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "files.h"
+#include "stop.h"
+
+#define FLAGS_BODY_INITIAL (16 * 1024) /* most flags are under 1 KiB; metadata far less */
+
+/* Set a result's reason; long messages are cut to fit (through vsnprintf on purpose:
+ * a cut reason is fine, and -Wformat-truncation cannot see through it). */
+__attribute__((format(printf, 2, 3)))
+static void set_reason(struct job_result *out, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(out->reason, sizeof out->reason, fmt, ap);
+    va_end(ap);
+}
+
+void flags_url(char *buf, size_t len, const char *base, const char *cc, enum flags_step step)
+{
+    /* the book lower-cases the whole path: /flags/br/br.gif */
+    char lc[3] = {(char)tolower((unsigned char)cc[0]), (char)tolower((unsigned char)cc[1]), 0};
+    if (step == FLAGS_STEP_META)
+        snprintf(buf, len, "%s/%s/metadata.json", base, lc);
+    else
+        snprintf(buf, len, "%s/%s/%s.gif", base, lc, lc);
+}
+
+/* curl's write callback: grow the body buffer, refusing to pass max_body_bytes. */
+static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
+{
+    struct flags_transfer *t = arg;
+    size_t n = size * nmemb;
+    if (t->body_len + n > t->cfg->max_body_bytes) {
+        t->too_big = true;
+        return 0; /* makes curl stop with CURLE_WRITE_ERROR */
+    }
+    if (t->body_len + n > t->body_cap) {
+        size_t cap = t->body_cap ? t->body_cap : FLAGS_BODY_INITIAL;
+        while (cap < t->body_len + n)
+            cap *= 2;
+        char *p = realloc(t->body, cap);
+        if (!p)
+            return 0;
+        t->body = p;
+        t->body_cap = cap;
+    }
+    memcpy(t->body + t->body_len, data, n);
+    t->body_len += n;
+    return n;
+}
+
+/* curl's progress callback: a SIGINT/SIGTERM aborts every transfer promptly. */
+static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    (void)arg, (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    return stop_requested() != 0;
+}
+
+CURL *flags_easy_new(void)
+{
+    CURL *easy = curl_easy_init();
+    if (!easy)
+        return NULL;
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);        /* threads: no SIGALRM for timeouts */
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(easy, CURLOPT_USERAGENT, "concbench/1");
+    return easy;
+}
+
+/* Point t->easy at the current step's URL, with an empty body. */
+static void start_request(struct flags_transfer *t)
+{
+    flags_url(t->url, sizeof t->url, t->cfg->base_url, t->cc, t->step);
+    t->body_len = 0;
+    t->too_big = false;
+    t->curl_err[0] = '\0';
+    curl_easy_setopt(t->easy, CURLOPT_URL, t->url);
+    curl_easy_setopt(t->easy, CURLOPT_WRITEDATA, t);
+    curl_easy_setopt(t->easy, CURLOPT_ERRORBUFFER, t->curl_err);
+}
+
+int flags_prepare(struct flags_transfer *t, const struct flags_config *cfg, size_t index)
+{
+    t->cfg = cfg;
+    t->index = index;
+    memcpy(t->cc, cfg->codes[index % cfg->n_codes], 3);
+    t->step = FLAGS_STEP_FLAG;
+    t->image_len = 0;
+    t->save_name[0] = '\0';
+    curl_easy_setopt(t->easy, CURLOPT_TIMEOUT_MS, (long)(cfg->timeout_s * 1000.0 + 0.5));
+    /* refuse at once when the server announces a body that is too large */
+    curl_easy_setopt(t->easy, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)cfg->max_body_bytes);
+    start_request(t);
+    return 0;
+}
+
+enum job_outcome flags_classify(enum flags_step step, CURLcode rc, long status, long os_errno,
+                                size_t max_body_bytes, bool too_big, struct job_result *out)
+{
+    const char *what = step == FLAGS_STEP_META ? "metadata: " : "";
+    out->outcome = JOB_ERROR;
+    out->unreachable = 0;
+    out->http_status = (int32_t)status;
+    out->reason[0] = '\0';
+    switch (rc) {
+    case CURLE_OK:
+        if (status == 200) {
+            out->outcome = JOB_OK;
+        } else if (status == 404 && step == FLAGS_STEP_FLAG) {
+            out->outcome = JOB_NOT_FOUND;
+            set_reason(out, "not found");
+        } else {
+            set_reason(out, "%sHTTP %ld", what, status);
+        }
+        break;
+    case CURLE_OPERATION_TIMEDOUT:
+        set_reason(out, "%stimeout", what);
+        break;
+    case CURLE_COULDNT_CONNECT:
+        out->unreachable = 1;
+        if (os_errno == ECONNREFUSED || os_errno == 0)
+            set_reason(out, "%sconnection refused", what);
+        else
+            set_reason(out, "%scannot connect: %s", what, strerror((int)os_errno));
+        break;
+    case CURLE_COULDNT_RESOLVE_HOST:
+        out->unreachable = 1;
+        set_reason(out, "%scannot resolve host", what);
+        break;
+    case CURLE_PARTIAL_FILE:
+        set_reason(out, "%sshort body", what);
+        break;
+    case CURLE_RECV_ERROR:
+        set_reason(out, "%s%s", what, os_errno == ECONNRESET ? "connection reset" : "receive error");
+        break;
+    case CURLE_GOT_NOTHING:
+        set_reason(out, "%sempty reply", what);
+        break;
+    case CURLE_FILESIZE_EXCEEDED:
+        set_reason(out, "%sbody over %zu bytes", what, max_body_bytes);
+        break;
+    case CURLE_WRITE_ERROR:
+        if (too_big)
+            set_reason(out, "%sbody over %zu bytes", what, max_body_bytes);
+        else
+            set_reason(out, "%sout of memory", what);
+        break;
+    case CURLE_ABORTED_BY_CALLBACK:
+        set_reason(out, "%sinterrupted", what);
+        break;
+    default:
+        set_reason(out, "%s%s", what, curl_easy_strerror(rc));
+    }
+    /* a connection the server accepted and then reset before any byte came back is still
+     * a reachable server: only connect-level failures count as unreachable */
+    return (enum job_outcome)out->outcome;
+}
+
+/* The country name in a metadata.json body, as a file name; 0 or -1 when unusable. */
+static int meta_save_name(struct flags_transfer *t)
+{
+    json_error_t jerr;
+    json_t *root = json_loadb(t->body, t->body_len, 0, &jerr);
+    const char *country = json_string_value(json_object_get(root, "country"));
+    int rc = -1;
+    if (country) {
+        flags_safe_name(t->save_name, sizeof t->save_name, country);
+        rc = t->save_name[0] == '.' ? -1 : 0; /* ".gif": the name had nothing usable */
+    }
+    json_decref(root);
+    return rc;
+}
+
+enum flags_next flags_finish(struct flags_transfer *t, CURLcode rc, struct job_result *out)
+{
+    memset(out, 0, sizeof *out);
+    out->index = (uint32_t)t->index;
+    long status = 0, os_errno = 0;
+    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(t->easy, CURLINFO_OS_ERRNO, &os_errno);
+    out->bytes = t->image_len + t->body_len;
+    if (flags_classify(t->step, rc, status, os_errno, t->cfg->max_body_bytes, t->too_big, out) != JOB_OK)
+        return FLAGS_DONE;
+
+    if (t->step == FLAGS_STEP_FLAG && t->cfg->meta) {
+        /* keep the image while the same handle fetches metadata.json (keep-alive) */
+        char *p = t->image;
+        size_t cap = t->image_cap;
+        t->image = t->body, t->image_cap = t->body_cap, t->image_len = t->body_len;
+        t->body = p, t->body_cap = cap;
+        t->step = FLAGS_STEP_META;
+        start_request(t);
+        return FLAGS_AGAIN;
+    }
+    if (t->step == FLAGS_STEP_META) {
+        if (meta_save_name(t) != 0) {
+            out->outcome = JOB_ERROR;
+            set_reason(out, "metadata: no usable country name");
+            return FLAGS_DONE;
+        }
+    } else {
+        snprintf(t->save_name, sizeof t->save_name, "%s.gif", t->cc);
+    }
+    /* with --repeat, only the first round saves: one file per code */
+    if (t->cfg->out_dir && t->index < t->cfg->n_codes)
+        return FLAGS_SAVE;
+    return FLAGS_DONE;
+}
+
+void flags_save(struct flags_transfer *t, struct job_result *out)
+{
+    const char *data = t->step == FLAGS_STEP_META ? t->image : t->body;
+    size_t len = t->step == FLAGS_STEP_META ? t->image_len : t->body_len;
+    if (files_write_atomic(t->cfg->out_dir, t->save_name, data, len, out->reason,
+                           sizeof out->reason) != 0) {
+        out->outcome = JOB_ERROR;
+        out->local_failure = 1;
+    }
+}
+
+void flags_download(struct flags_transfer *t, const struct flags_config *cfg, size_t index,
+                    struct job_result *out)
+{
+    flags_prepare(t, cfg, index);
+    for (;;) {
+        CURLcode rc = curl_easy_perform(t->easy);
+        enum flags_next next = flags_finish(t, rc, out);
+        if (next == FLAGS_AGAIN)
+            continue;
+        if (next == FLAGS_SAVE)
+            flags_save(t, out);
+        return;
+    }
+}
+
+void flags_transfer_release(struct flags_transfer *t)
+{
+    free(t->body);
+    free(t->image);
+    t->body = t->image = NULL;
+    t->body_cap = t->body_len = t->image_cap = t->image_len = 0;
+}
+
+void flags_safe_name(char *buf, size_t len, const char *country)
+{
+    static const char ext[] = ".gif";
+    size_t room = len - sizeof ext, k = 0;
+    for (const unsigned char *p = (const unsigned char *)country; *p && k < room; p++) {
+        unsigned char c = *p;
+        if (c < 0x20 || c == 0x7f)
+            continue;                    /* control bytes never reach the file system */
+        if (c == ' ' || c == '/' || c == '\\')
+            c = '_';
+        if (k == 0 && c == '.')
+            c = '_';                     /* no hidden files, no "." or ".." */
+        buf[k++] = (char)c;
+    }
+    memcpy(buf + k, ext, sizeof ext);
+}
+
+/* One transfer (and its easy handle) per worker, reused for every job: keep-alive. */
+static int flags_worker_init(const struct workload *w, void **state, char *err, size_t errlen)
+{
+    (void)w;
+    struct flags_transfer *t = calloc(1, sizeof *t);
+    if (!t || !(t->easy = flags_easy_new())) {
+        free(t);
+        snprintf(err, errlen, "cannot create a curl handle");
+        return -1;
+    }
+    *state = t;
+    return 0;
+}
+
+static void flags_job_run(const struct workload *w, void *state, size_t index, struct job_result *out)
+{
+    flags_download(state, w->ctx, index, out);
+}
+
+static void flags_worker_fini(const struct workload *w, void *state)
+{
+    (void)w;
+    struct flags_transfer *t = state;
+    flags_transfer_release(t);
+    curl_easy_cleanup(t->easy);
+    free(t);
+}
+
+void flags_workload(struct workload *w, const struct flags_config *cfg)
+{
+    memset(w, 0, sizeof *w);
+    w->name = "flags";
+    w->n_jobs = cfg->n_jobs;
+    w->ctx = (void *)cfg;
+    w->worker_init = flags_worker_init;
+    w->job_run = flags_job_run;
+    w->worker_fini = flags_worker_fini;
+}

@@ -1,0 +1,224 @@
+/* report — the main thread's bookkeeping: counts, progress bar, -v lines, summary, JSON. */
+#include "report.h"
+
+#include <jansson.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "sha.h"
+
+#define REPORT_DRAW_INTERVAL_NS 100000000ULL /* redraw the bar at most 10 times a second */
+#define REPORT_BAR_WIDTH 30
+#define REPORT_MAX_REASONS 8                 /* distinct error reasons listed in a summary */
+
+uint64_t report_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+int report_init(struct report *r, size_t total, bool verbose, bool progress,
+                report_label_fn *label, const void *label_ctx)
+{
+    memset(r, 0, sizeof *r);
+    r->total = total;
+    r->results = calloc(total ? total : 1, sizeof *r->results);
+    r->seen = calloc(total ? total : 1, sizeof *r->seen);
+    if (!r->results || !r->seen) {
+        report_free(r);
+        return -1;
+    }
+    r->verbose = verbose;
+    r->progress = progress && !verbose;
+    r->label = label;
+    r->label_ctx = label_ctx;
+    r->start_ns = report_now_ns();
+    return 0;
+}
+
+void report_free(struct report *r)
+{
+    free(r->results);
+    free(r->seen);
+    r->results = NULL;
+    r->seen = NULL;
+}
+
+/* "  37/194 [###########.........]  19% 123.4/s ETA 0:01", like tqdm. */
+static void draw_bar(struct report *r, uint64_t now)
+{
+    double secs = (double)(now - r->start_ns) / 1e9;
+    double rate = secs > 0 ? (double)r->done / secs : 0;
+    size_t filled = r->total ? r->done * REPORT_BAR_WIDTH / r->total : REPORT_BAR_WIDTH;
+    char bar[REPORT_BAR_WIDTH + 1];
+    for (size_t i = 0; i < REPORT_BAR_WIDTH; i++)
+        bar[i] = i < filled ? '#' : '.';
+    bar[REPORT_BAR_WIDTH] = '\0';
+    long eta = rate > 0 ? (long)((double)(r->total - r->done) / rate + 0.5) : 0;
+    fprintf(stderr, "\r%6zu/%zu [%s] %3zu%% %7.1f/s ETA %ld:%02ld ", r->done, r->total, bar,
+            r->total ? r->done * 100 / r->total : 100, rate, eta / 60, eta % 60);
+    fflush(stderr);
+    r->last_draw_ns = now;
+}
+
+void report_collect(void *arg, const struct job_result *res)
+{
+    struct report *r = arg;
+    if (res->index >= r->total || r->seen[res->index])
+        return; /* a strategy bug must not corrupt the counts: ignore, never double count */
+    r->seen[res->index] = true;
+    r->results[res->index] = *res;
+    r->done++;
+    r->bytes += res->bytes;
+    r->work_ns += res->work_ns;
+    switch (res->outcome) {
+    case JOB_OK: r->ok++; break;
+    case JOB_NOT_FOUND: r->not_found++; break;
+    default:
+        r->errors++;
+        if (res->unreachable)
+            r->unreachable++;
+    }
+    if (r->verbose) {
+        char name[32];
+        r->label(r->label_ctx, res->index, name, sizeof name);
+        if (res->outcome == JOB_OK)
+            fprintf(stderr, "%s ok %llu bytes\n", name, (unsigned long long)res->bytes);
+        else if (res->outcome == JOB_NOT_FOUND)
+            fprintf(stderr, "%s not found\n", name);
+        else
+            fprintf(stderr, "*** Error for %s: %s\n", name, res->reason);
+    } else if (r->progress) {
+        uint64_t now = report_now_ns();
+        if (now - r->last_draw_ns >= REPORT_DRAW_INTERVAL_NS || r->done == r->total)
+            draw_bar(r, now);
+    }
+}
+
+void report_end_progress(struct report *r)
+{
+    if (r->progress && r->last_draw_ns) {
+        draw_bar(r, report_now_ns());
+        fputc('\n', stderr);
+    }
+}
+
+/* Error reasons with their counts, in order of first appearance by job index. */
+static json_t *reason_counts(const struct report *r)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; i < r->total; i++) {
+        if (!r->seen[i] || r->results[i].outcome != JOB_ERROR)
+            continue;
+        const char *k = r->results[i].reason;
+        json_object_set_new(o, k, json_integer(json_integer_value(json_object_get(o, k)) + 1));
+    }
+    return o;
+}
+
+static void print_reasons(FILE *f, const struct report *r)
+{
+    if (!r->errors)
+        return;
+    json_t *o = reason_counts(r);
+    fprintf(f, "Errors:");
+    size_t shown = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach(o, k, v) {
+        if (shown++ == REPORT_MAX_REASONS) {
+            fprintf(f, " ...");
+            break;
+        }
+        fprintf(f, "%s %lld %s", shown > 1 ? "," : "", json_integer_value(v), k);
+    }
+    fputc('\n', f);
+    json_decref(o);
+}
+
+void report_summary(FILE *f, const struct report *r, const struct report_meta *m)
+{
+    if (m->interrupted)
+        fprintf(f, "Interrupted by %s after %zu of %zu.\n",
+                m->interrupted == SIGINT ? "SIGINT" : m->interrupted == SIGTERM ? "SIGTERM" : "a signal",
+                r->done, r->total);
+    if (strcmp(m->workload, "sha") == 0) {
+        char hex[2 * JOB_DIGEST_LEN + 1], name[32];
+        for (size_t i = 0; i < r->total; i++) {
+            if (!r->seen[i] || r->results[i].outcome != JOB_OK)
+                continue;
+            sha_hex(r->results[i].digest, hex);
+            sha_job_name(name, sizeof name, i);
+            fprintf(f, "%s  %s\n", hex, name);
+        }
+        double hash_s = (double)r->work_ns / 1e9;
+        fprintf(f, "%zu hashed. %zu errors. %.1f MiB, hashing %.2f GB/s per worker.\n", r->ok,
+                r->errors, (double)r->bytes / (1024.0 * 1024.0),
+                hash_s > 0 ? (double)r->bytes / hash_s / 1e9 : 0.0);
+    } else {
+        fprintf(f, "%zu downloaded. %zu not found. %zu error%s.\n", r->ok, r->not_found,
+                r->errors, r->errors == 1 ? "" : "s");
+    }
+    print_reasons(f, r);
+    fprintf(f, "Elapsed time: %.2fs\n", m->elapsed_s);
+}
+
+int report_json(FILE *f, const struct report *r, const struct report_meta *m)
+{
+    struct report_usage u;
+    report_usage_get(&u);
+    json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:I, s:f, s:f, s:I, s:I, s:I}",
+        "driver", m->driver, "workload", m->workload,
+        "items", (json_int_t)r->total, "ok", (json_int_t)r->ok,
+        "not_found", (json_int_t)r->not_found, "errors", (json_int_t)r->errors,
+        "workers", (json_int_t)m->workers, "concurrency", (json_int_t)m->concurrency,
+        "elapsed_s", m->elapsed_s, "bytes", (json_int_t)r->bytes,
+        "user_s", u.user_s, "sys_s", u.sys_s, "max_rss_kb", (json_int_t)u.max_rss_kb,
+        "ctx_voluntary", (json_int_t)u.ctx_voluntary,
+        "ctx_involuntary", (json_int_t)u.ctx_involuntary);
+    if (!o)
+        return -1;
+    json_object_set_new(o, "done", json_integer((json_int_t)r->done));
+    json_object_set_new(o, "interrupted", json_integer(m->interrupted));
+    json_object_set_new(o, "error_reasons", reason_counts(r));
+    if (strcmp(m->workload, "sha") == 0) {
+        json_t *d = json_array();
+        char hex[2 * JOB_DIGEST_LEN + 1];
+        for (size_t i = 0; i < r->total; i++) {
+            if (r->seen[i] && r->results[i].outcome == JOB_OK) {
+                sha_hex(r->results[i].digest, hex);
+                json_array_append_new(d, json_string(hex));
+            } else {
+                json_array_append_new(d, json_null());
+            }
+        }
+        json_object_set_new(o, "digests", d);
+        json_object_set_new(o, "size_bytes", json_integer((json_int_t)m->size_bytes));
+        json_object_set_new(o, "seed", json_integer((json_int_t)m->seed));
+        json_object_set_new(o, "hash_s", json_real((double)r->work_ns / 1e9));
+    } else if (m->server) {
+        json_object_set_new(o, "server", json_string(m->server));
+    }
+    int rc = json_dumpf(o, f, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9));
+    fputc('\n', f);
+    json_decref(o);
+    return rc;
+}
+
+void report_usage_get(struct report_usage *u)
+{
+    struct rusage self, kids;
+    getrusage(RUSAGE_SELF, &self);
+    getrusage(RUSAGE_CHILDREN, &kids);
+    u->user_s = (double)(self.ru_utime.tv_sec + kids.ru_utime.tv_sec) +
+                (double)(self.ru_utime.tv_usec + kids.ru_utime.tv_usec) / 1e6;
+    u->sys_s = (double)(self.ru_stime.tv_sec + kids.ru_stime.tv_sec) +
+               (double)(self.ru_stime.tv_usec + kids.ru_stime.tv_usec) / 1e6;
+    u->max_rss_kb = self.ru_maxrss > kids.ru_maxrss ? self.ru_maxrss : kids.ru_maxrss;
+    u->ctx_voluntary = self.ru_nvcsw + kids.ru_nvcsw;
+    u->ctx_involuntary = self.ru_nivcsw + kids.ru_nivcsw;
+}
