@@ -17,6 +17,8 @@ PACKAGES=(
   famfamfam-flag-gif     # the flag images flagd serves
   iso-codes              # country names for metadata.json
   curl                   # tests and anchors compare against the curl tool
+  jq                     # tests read --json records
+  util-linux             # tests: unshare (read-only and full directories), setpriv
 )
 # Extra packages a target asks for: scripts/deps.sh wrk nginx-light
 PACKAGES+=("$@")
