@@ -27,13 +27,13 @@ SERVER_SRC = $(filter-out server/flagd.c,$(wildcard server/*.c))
 BENCH_SRC  = $(filter-out bench/concbench.c,$(wildcard bench/*.c))
 DRIVERS    = $(patsubst drivers/%.c,$(BIN)/%,$(wildcard drivers/*.c))
 UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
-PROGRAMS   = $(DRIVERS) $(BIN)/flagd $(if $(wildcard bench/concbench.c),$(BIN)/concbench)
+PROGRAMS   = $(DRIVERS) $(if $(wildcard server/flagd.c),$(BIN)/flagd) $(if $(wildcard bench/concbench.c),$(BIN)/concbench)
 
 LIBCORE  = $(BUILD)/libconcbench.a
 LIBFLAGD = $(BUILD)/libflagd.a
 LIBBENCH = $(BUILD)/libbench.a
 
-.PHONY: all deps test bench clean
+.PHONY: all deps unit-tests test sanitize bench clean
 .SECONDARY:
 all: $(PROGRAMS)
 
@@ -72,10 +72,19 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBBENCH) $(LIBFLAGD) $(LIBCORE)
 deps:
 	@scripts/deps.sh
 
+unit-tests: $(UNIT_TESTS)
+
 # make test: install what is missing, build, run every unit and CLI test, end with "N passed, N failed".
 test: deps
-	@$(MAKE) --no-print-directory all $(UNIT_TESTS)
+	@$(MAKE) --no-print-directory all unit-tests
 	@BUILD=$(BUILD) BIN=$(BIN) scripts/run-tests.sh
+
+# The whole suite again, built with ASan + UBSan into build/asan and bin/asan.
+SAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=0 \
+          UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+sanitize: deps
+	@$(MAKE) --no-print-directory BUILD=build/asan BIN=bin/asan SANITIZER=address,undefined all unit-tests
+	@$(SAN_ENV) BUILD=build/asan BIN=bin/asan scripts/run-tests.sh
 
 bench: deps
 	@$(MAKE) --no-print-directory all
