@@ -1,0 +1,335 @@
+/* procpool — pre-forked workers over SOCK_SEQPACKET socketpairs, a poll(2) loop in the
+ * parent, crash detection and respawn. See procpool.h for the protocol and the choices. */
+#include "procpool.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "stop.h"
+
+_Static_assert(sizeof(struct job_result) < 4096, "a result must fit in PIPE_BUF");
+
+struct worker {
+    pid_t pid;        /* 0: slot empty (never started, or dead and reaped) */
+    int fd;           /* parent's end of the socketpair */
+    bool busy;        /* holds job `job` */
+    bool shut;        /* parent already shut its sending side */
+    size_t job;
+};
+
+struct pool {
+    const struct run_request *req;
+    const struct procpool_options *opt;
+    struct worker *w;
+    unsigned n;            /* worker slots */
+    unsigned alive;
+    size_t next;           /* next job to hand out */
+    size_t respawns_left;  /* a crash loop cannot fork forever */
+    bool stopping;         /* SIGTERM sent, no more jobs */
+    bool init_failed;
+    char init_err[JOB_REASON_MAX];
+};
+
+/* --- the worker side ----------------------------------------------------------------- */
+
+static void send_all(int fd, const void *buf, size_t len)
+{
+    /* SEQPACKET: one message, whole or not at all; retry only on EINTR */
+    while (send(fd, buf, len, MSG_NOSIGNAL) < 0 && errno == EINTR)
+        ;
+}
+
+__attribute__((noreturn)) static void worker_main(const struct workload *wl, int fd)
+{
+    /* Ctrl-C goes to the whole process group: let the parent decide. SIGTERM keeps the
+     * inherited stop.h handler, so a job in progress ends cleanly instead of leaving a
+     * temporary file behind. */
+    signal(SIGINT, SIG_IGN);
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() == 1)
+        _exit(0); /* the parent died before prctl */
+
+    void *state = NULL;
+    struct job_result r;
+    char err[JOB_REASON_MAX] = "";
+    if (wl->worker_init(wl, &state, err, sizeof err) != 0) {
+        memset(&r, 0, sizeof r);
+        r.index = PROCPOOL_INIT_FAILED;
+        r.outcome = JOB_ERROR;
+        snprintf(r.reason, sizeof r.reason, "%s", err[0] ? err : "worker setup failed");
+        send_all(fd, &r, sizeof r);
+        _exit(1);
+    }
+    while (!stop_requested()) {
+        uint32_t index;
+        ssize_t n = recv(fd, &index, sizeof index, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n != (ssize_t)sizeof index)
+            break; /* EOF: no more jobs (or the parent is gone) */
+        wl->job_run(wl, state, index, &r);
+        r.index = index;
+        if (send(fd, &r, sizeof r, MSG_NOSIGNAL) < 0 && errno != EINTR)
+            break;
+    }
+    wl->worker_fini(wl, state);
+    /* _exit: the parent's stdio buffers and atexit handlers are not ours to run */
+    _exit(0);
+}
+
+/* --- the parent side ----------------------------------------------------------------- */
+
+/* Start a worker in slot i. 0, or a negative errno with a message in err. */
+static int spawn(struct pool *p, unsigned i, char *err, size_t errlen)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+        int e = errno;
+        snprintf(err, errlen, "cannot create a socketpair: %s", strerror(e));
+        return -e;
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        int e = errno;
+        close(sv[0]);
+        close(sv[1]);
+        snprintf(err, errlen, "cannot fork worker %u: %s", i + 1, strerror(e));
+        return -e;
+    }
+    if (pid == 0) {
+        /* keep only our own end: a sibling holding a copy of another worker's socket
+         * would hide that worker's death from the parent */
+        close(sv[0]);
+        for (unsigned k = 0; k < p->n; k++)
+            if (p->w[k].pid > 0)
+                close(p->w[k].fd);
+        worker_main(p->req->workload, sv[1]);
+    }
+    close(sv[1]);
+    p->w[i] = (struct worker){.pid = pid, .fd = sv[0]};
+    p->alive++;
+    if (p->opt && p->opt->on_start)
+        p->opt->on_start(p->opt->on_start_arg, pid);
+    return 0;
+}
+
+static void describe_status(char *buf, size_t len, pid_t pid, int status)
+{
+    if (WIFSIGNALED(status))
+        snprintf(buf, len, "worker %ld killed by signal %d", (long)pid, WTERMSIG(status));
+    else if (WIFEXITED(status))
+        snprintf(buf, len, "worker %ld exited with status %d", (long)pid, WEXITSTATUS(status));
+    else
+        snprintf(buf, len, "worker %ld ended (wait status %#x)", (long)pid, (unsigned)status);
+}
+
+static void collect_error(struct pool *p, size_t job, const char *reason)
+{
+    struct job_result r;
+    memset(&r, 0, sizeof r);
+    r.index = (uint32_t)job;
+    r.outcome = JOB_ERROR;
+    snprintf(r.reason, sizeof r.reason, "%s", reason);
+    p->req->collect(p->req->collect_arg, &r);
+}
+
+/* Worker i's socket reached EOF (or failed): reap it, turn its job into an error and
+ * replace it while there is work left. */
+static void bury(struct pool *p, unsigned i)
+{
+    struct worker *w = &p->w[i];
+    close(w->fd);
+    int status = 0;
+    while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR)
+        ; /* the socket is closed on exit, so the process is (nearly) a zombie already */
+    pid_t pid = w->pid;
+    bool busy = w->busy;
+    size_t job = w->job;
+    *w = (struct worker){.fd = -1};
+    p->alive--;
+    if (busy) {
+        char reason[JOB_REASON_MAX];
+        describe_status(reason, sizeof reason, pid, status);
+        collect_error(p, job, reason);
+    }
+    if (p->stopping || p->init_failed || p->next >= p->req->workload->n_jobs)
+        return;
+    char err[JOB_REASON_MAX - 32]; /* room for the "no worker left: " prefix */
+    if (p->respawns_left > 0) {
+        p->respawns_left--;
+        if (spawn(p, i, err, sizeof err) == 0)
+            return;
+    } else {
+        snprintf(err, sizeof err, "too many workers died");
+    }
+    if (p->alive == 0) {
+        /* nobody left to run the rest: each remaining job is an error, with the cause */
+        char reason[JOB_REASON_MAX];
+        snprintf(reason, sizeof reason, "no worker left: %s", err);
+        for (; p->next < p->req->workload->n_jobs; p->next++)
+            collect_error(p, p->next, reason);
+    }
+}
+
+/* A message (or EOF) from worker i. */
+static void on_readable(struct pool *p, unsigned i)
+{
+    struct worker *w = &p->w[i];
+    struct job_result r;
+    ssize_t n = recv(w->fd, &r, sizeof r, MSG_DONTWAIT);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN))
+        return;
+    if (n == (ssize_t)sizeof r && r.index == PROCPOOL_INIT_FAILED) {
+        if (!p->init_failed)
+            snprintf(p->init_err, sizeof p->init_err, "%s", r.reason);
+        p->init_failed = true;
+        return; /* the worker exits; its EOF comes next */
+    }
+    if (n == (ssize_t)sizeof r && w->busy && r.index == w->job) {
+        w->busy = false;
+        p->req->collect(p->req->collect_arg, &r);
+        return;
+    }
+    if (n > 0)
+        kill(w->pid, SIGKILL); /* garbage on the wire: this worker cannot be trusted */
+    bury(p, i);
+}
+
+/* Give every idle worker its next job. */
+static void hand_out(struct pool *p)
+{
+    size_t n_jobs = p->req->workload->n_jobs;
+    for (unsigned i = 0; i < p->n && p->next < n_jobs; i++) {
+        struct worker *w = &p->w[i];
+        if (w->pid <= 0 || w->busy || w->shut)
+            continue;
+        uint32_t index = (uint32_t)p->next;
+        if (send(w->fd, &index, sizeof index, MSG_NOSIGNAL) != (ssize_t)sizeof index)
+            continue; /* dying: its EOF will be seen by poll; the job stays unassigned */
+        w->busy = true;
+        w->job = p->next++;
+    }
+}
+
+/* No more jobs for anyone: shut the sending side so idle workers read EOF and exit. */
+static void shut_all(struct pool *p)
+{
+    for (unsigned i = 0; i < p->n; i++)
+        if (p->w[i].pid > 0 && !p->w[i].shut) {
+            shutdown(p->w[i].fd, SHUT_WR);
+            p->w[i].shut = true;
+        }
+}
+
+static void signal_all(struct pool *p, int sig)
+{
+    for (unsigned i = 0; i < p->n; i++)
+        if (p->w[i].pid > 0)
+            kill(p->w[i].pid, sig);
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Begin the end: no new jobs, SIGTERM to everyone, SIGKILL after the grace period. */
+static void begin_stop(struct pool *p, int64_t *deadline_ms)
+{
+    p->stopping = true;
+    signal_all(p, SIGTERM);
+    shut_all(p);
+    *deadline_ms = now_ms() + PROCPOOL_GRACE_MS;
+}
+
+int procpool_run(const struct run_request *req, const struct procpool_options *opt,
+                 char *err, size_t errlen)
+{
+    const struct workload *wl = req->workload;
+    struct pool p = {.req = req, .opt = opt, .n = req->workers ? req->workers : 1,
+                     .respawns_left = wl->n_jobs};
+    if (p.n > wl->n_jobs)
+        p.n = wl->n_jobs ? (unsigned)wl->n_jobs : 1;
+    p.w = calloc(p.n, sizeof *p.w);
+    struct pollfd *pfd = calloc(p.n, sizeof *pfd);
+    unsigned *slot_of = calloc(p.n, sizeof *slot_of);
+    if (!p.w || !pfd || !slot_of) {
+        free(p.w);
+        free(pfd);
+        free(slot_of);
+        snprintf(err, errlen, "out of memory for %u workers", p.n);
+        return -ENOMEM;
+    }
+    int rc = 0;
+    for (unsigned i = 0; i < p.n; i++)
+        p.w[i].fd = -1;
+    for (unsigned i = 0; i < p.n && rc == 0; i++)
+        rc = spawn(&p, i, err, errlen);
+
+    int64_t deadline_ms = 0;
+    bool killed = false;
+    if (rc != 0)
+        begin_stop(&p, &deadline_ms); /* could not start them all: end those that did */
+    while (p.alive > 0) {
+        if (!p.stopping && (stop_requested() || p.init_failed))
+            begin_stop(&p, &deadline_ms);
+        if (!p.stopping) {
+            hand_out(&p);
+            if (p.next >= wl->n_jobs)
+                shut_all(&p); /* the last jobs are out: idle workers may go */
+        }
+        unsigned n = 0;
+        for (unsigned i = 0; i < p.n; i++)
+            if (p.w[i].pid > 0) {
+                pfd[n] = (struct pollfd){.fd = p.w[i].fd, .events = POLLIN};
+                slot_of[n++] = i;
+            }
+        int timeout = -1;
+        if (p.stopping && !killed) {
+            int64_t left = deadline_ms - now_ms();
+            timeout = left > 0 ? (int)left : 0;
+        }
+        int ready = poll(pfd, n, timeout);
+        if (ready < 0) {
+            if (errno == EINTR)
+                continue; /* a signal: the top of the loop looks at stop_requested() */
+            int e = errno;
+            snprintf(err, errlen, "poll failed: %s", strerror(e));
+            rc = -e;
+            signal_all(&p, SIGKILL);
+            killed = true;
+            for (unsigned i = 0; i < p.n; i++)
+                if (p.w[i].pid > 0)
+                    bury(&p, i);
+            break;
+        }
+        if (ready == 0) {
+            signal_all(&p, SIGKILL); /* grace period over; their EOFs follow */
+            killed = true;
+            continue;
+        }
+        for (unsigned k = 0; k < n; k++)
+            if (pfd[k].revents)
+                on_readable(&p, slot_of[k]);
+    }
+    if (rc == 0 && p.init_failed) {
+        snprintf(err, errlen, "worker setup failed: %s", p.init_err);
+        rc = -EIO;
+    }
+    free(slot_of);
+    free(pfd);
+    free(p.w);
+    return rc;
+}
