@@ -33,7 +33,7 @@ LIBCORE  = $(BUILD)/libconcbench.a
 LIBFLAGD = $(BUILD)/libflagd.a
 LIBBENCH = $(BUILD)/libbench.a
 
-.PHONY: all deps unit-tests test sanitize bench clean
+.PHONY: all deps unit-tests test sanitize bench bench-ci clean
 .SECONDARY:
 all: $(PROGRAMS)
 
@@ -62,12 +62,12 @@ $(BIN)/flagd: $(BUILD)/server/flagd.o $(LIBFLAGD) $(LIBCORE)
 $(BIN)/concbench: $(BUILD)/bench/concbench.o $(LIBBENCH) $(LIBCORE)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcsv
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBBENCH) $(LIBFLAGD) $(LIBCORE)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcsv -lcmocka
 
 deps:
 	@scripts/deps.sh
@@ -88,7 +88,13 @@ sanitize: deps
 
 bench: deps
 	@$(MAKE) --no-print-directory all
-	@BIN=$(BIN) scripts/bench.sh
+	@BIN=$(BIN) QUICK=$(QUICK) scripts/bench.sh
+
+# The CI performance gate: the quick matrix, compared with the committed baseline.
+bench-ci: deps
+	@$(MAKE) --no-print-directory all
+	@BIN=$(BIN) QUICK=1 OUT=$(BUILD)/bench-ci scripts/bench.sh
+	@$(BIN)/concbench compare results/baseline.csv $(BUILD)/bench-ci/latest.csv
 
 clean:
 	rm -rf $(BUILD) $(BIN)

@@ -1,0 +1,26 @@
+/* run — `concbench run`: the matrix of workloads × profiles × drivers (× sweep values),
+ * timed with hyperfine against the harness's own flagd, validated against the sequential
+ * reference, printed as tables and written as results files. */
+#ifndef CONCBENCH_RUN_H
+#define CONCBENCH_RUN_H
+
+#include <stdio.h>
+
+#define RUN_DEFAULT_RUNS 5
+#define RUN_DEFAULT_WARMUP 1
+#define RUN_QUICK_RUNS 3
+#define RUN_QUICK_WARMUP 1
+/* flagd's delay: 20 ms keeps the sequential DELAY run of the book's 194 codes near 4 s,
+ * so the whole default matrix fits in a few minutes on two cores. */
+#define RUN_DEFAULT_DELAY_MS 20
+#define RUN_DEFAULT_SEED 1
+#define RUN_DEFAULT_OUT "results"
+
+/* `concbench run ARGS...` (argv[0] is "run"). Returns the exit status: 0 every row
+ * validated, 1 a row is MISMATCH or FAILED or the run could not start, 2 bad usage,
+ * 128+signal when interrupted. */
+int run_main(int argc, char **argv);
+
+void run_usage(FILE *f);
+
+#endif
