@@ -1,0 +1,288 @@
+#!/usr/bin/env bats
+# bin/concbench: run (validation, files, flagd's lifecycle, hyperfine fallback), compare
+# (regressions, malformed files) and scripts/plot. Each test works in its own directory;
+# the runs start their own flagd on free ports (--port 0) and must leave none behind.
+
+bats_load_library bats-support
+bats_load_library bats-assert
+
+REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+FIXTURES=$BATS_TEST_DIRNAME/fixtures
+
+setup() {
+  BIN=${BIN:-bin}
+  [[ $BIN = /* ]] || BIN=$REPO/$BIN
+  FLAGD=${FLAGD:-$BIN/flagd}
+  # concbench's scratch directory (downloads, logs) lands here, so every process of this
+  # test carries $BATS_TEST_TMPDIR in its command line: pgrep finds leftovers exactly.
+  export TMPDIR=$BATS_TEST_TMPDIR
+  cd "$BATS_TEST_TMPDIR"
+  SEED=$((7000000 + RANDOM * 10 + BATS_TEST_NUMBER))
+}
+
+teardown() {
+  # Whatever a failed test left: never leak a server into the next one.
+  pkill -f -- "flagd.*--seed $SEED" 2>/dev/null || true
+}
+
+need_flagd() {
+  [ -x "$FLAGD" ] || skip "flagd not built ($FLAGD)"
+}
+
+# No flagd of this test's seed and no process with this test's directory in its command line.
+assert_no_leftovers() {
+  run pgrep -af -- "flagd.*--seed $SEED"
+  assert_failure
+  run pgrep -af -- "$BATS_TEST_TMPDIR"
+  assert_failure
+}
+
+# The column names documented in docs/results-schema.md, comma-separated.
+documented_header() {
+  grep -oE '^\| `[a-z_]+` \|' "$REPO/docs/results-schema.md" | tr -d '|` ' | paste -sd, -
+}
+
+# col_index FILE NAME: the 1-based position of a column. The awk -F, lookups below are fine
+# on these files (no field before the columns read holds a quoted comma); the full RFC 4180
+# check is concbench's own reader and, where present, Python's csv module.
+col_index() { head -1 "$1" | tr ',' '\n' | grep -nx "$2" | cut -d: -f1; }
+
+quick_sha() { # quick_sha ARGS...: a small sha matrix, 1 run each
+  "$BIN/concbench" run --workload sha --quick --runs 1 --warmup 0 --out out "$@"
+}
+
+@test "run on sha validates every driver against sequential and writes csv, md, bench json and raw hyperfine json" {
+  run quick_sha
+  assert_success
+  assert_output --partial "sha — 12 jobs × 2 MiB"
+  assert_output --partial "reference"
+  [ -L out/latest.csv ] && [ -L out/latest.md ]
+  name=$(basename "$(readlink out/latest.csv)" .csv)
+  [ -s "out/$name.csv" ] && [ -s "out/$name.md" ] && [ -s "out/$name.bench.json" ]
+  jq -e '.results[0].times | length == 1' "out/$name/sha-sequential.json"
+  jq -e 'length >= 1 and all(.[]; .unit == "s" and (.value > 0) and (.name | startswith("sha ")))' "out/$name.bench.json"
+  grep -q '^### sha' "out/$name.md"
+  # every row validated
+  v=$(col_index out/latest.csv verdict)
+  [ "$(tail -n +2 out/latest.csv | awk -F, -v v="$v" '$v != "reference" && $v != "ok"' | wc -l)" -eq 0 ]
+  run "$BIN/concbench" table out/latest.csv
+  assert_success
+  refute_output --partial MISMATCH
+}
+
+@test "the results CSV has the documented header and parses with a standard CSV reader" {
+  run quick_sha
+  assert_success
+  [ "$(head -1 out/latest.csv)" = "$(documented_header)" ]
+  ncols=$(head -1 out/latest.csv | tr ',' '\n' | wc -l)
+  [ "$ncols" -ge 40 ]
+  # concbench's own reader (libcsv, strict) accepts it ...
+  run "$BIN/concbench" compare out/latest.csv out/latest.csv
+  assert_success
+  # ... and so does Python's csv module, where Python exists: same width on every row.
+  if command -v python3 >/dev/null; then
+    python3 - out/latest.csv <<'EOF'
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], newline='')))
+assert len(rows) >= 2, rows
+assert all(len(r) == len(rows[0]) for r in rows), [len(r) for r in rows]
+d = [dict(zip(rows[0], r)) for r in rows[1:]]
+assert {r['verdict'] for r in d} <= {'reference', 'ok'}, d
+assert all(float(r['median_s']) > 0 for r in d)
+EOF
+  fi
+}
+
+@test "a driver that lies about its counts makes run exit 1 with MISMATCH" {
+  run env CONCBENCH_REAL_DRIVER="$BIN/sequential" LIE=count \
+    "$BIN/concbench" run --workload sha --quick --runs 1 --warmup 0 --out out \
+    --drivers sequential,liar --driver-path liar="$FIXTURES/lying-driver"
+  assert_failure 1
+  assert_output --partial MISMATCH
+  assert_output --partial "ok 13, sequential 12"
+  v=$(col_index out/latest.csv verdict)
+  grep -q ',liar,' out/latest.csv
+  [ "$(grep ',liar,' out/latest.csv | awk -F, -v v="$v" '{print $v}')" = MISMATCH ]
+}
+
+@test "a driver that lies about one digest makes run exit 1 with MISMATCH" {
+  run env CONCBENCH_REAL_DRIVER="$BIN/sequential" LIE=digest \
+    "$BIN/concbench" run --workload sha --quick --runs 1 --warmup 0 --out out \
+    --drivers sequential,liar --driver-path liar="$FIXTURES/lying-driver"
+  assert_failure 1
+  assert_output --partial MISMATCH
+  assert_output --partial "digest of job 0 differs"
+}
+
+@test "without hyperfine, run says so and times the runs itself with the same statistics" {
+  mkdir empty
+  run env PATH="$BATS_TEST_TMPDIR/empty" "$BIN/concbench" run --workload sha --quick --runs 3 --warmup 1 \
+    --drivers sequential --out out
+  assert_success
+  assert_output --partial "hyperfine not found"
+  t=$(col_index out/latest.csv timer)
+  [ "$(sed -n 2p out/latest.csv | cut -d, -f"$t")" = builtin ]
+  name=$(basename "$(readlink out/latest.csv)" .csv)
+  jq -e '.results[0] | (.times | length == 3) and .median > 0 and .min <= .median and .median <= .max' \
+    "out/$name/sha-sequential.json"
+}
+
+@test "run rejects bad usage with exit 2 and a missing driver binary with exit 1" {
+  run "$BIN/concbench" run --runs zero
+  assert_failure 2
+  assert_output --partial "--runs"
+  run "$BIN/concbench" run --sweep q=1,2
+  assert_failure 2
+  run "$BIN/concbench" run stray
+  assert_failure 2
+  run "$BIN/concbench" run --workload sha --drivers sequential,nosuch --out out
+  assert_failure 1
+  assert_output --partial "driver nosuch"
+  run "$BIN/concbench" frobnicate
+  assert_failure 2
+}
+
+@test "run --markdown prints Markdown tables" {
+  run quick_sha --markdown --drivers sequential
+  assert_success
+  assert_output --partial "### sha"
+  assert_output --regexp '\| sequential +\|'
+}
+
+@test "flagd is gone after a normal run" {
+  need_flagd
+  run "$BIN/concbench" run --workload flags --profile LOCAL,ERROR --drivers sequential \
+    --runs 1 --warmup 0 --quick --seed "$SEED" --flagd "$FLAGD" --out out
+  assert_success
+  assert_output --partial "flags · LOCAL"
+  assert_output --partial "flags · ERROR"
+  assert_no_leftovers
+}
+
+@test "flagd is gone and the run exits 1 with FAILED when a driver fails" {
+  need_flagd
+  run "$BIN/concbench" run --workload flags --profile LOCAL --drivers sequential,broken \
+    --driver-path broken="$FIXTURES/failing-driver" --runs 1 --warmup 0 --seed "$SEED" \
+    --flagd "$FLAGD" --out out
+  assert_failure 1
+  assert_output --partial FAILED
+  assert_output --partial "cannot reach the server (test double)"
+  assert_no_leftovers
+}
+
+# interrupt SIGNAL: start a long DELAY run, wait until a driver is running, send SIGNAL.
+interrupt() {
+  "$BIN/concbench" run --workload flags --profile DELAY --drivers sequential --delay 500 \
+    --seed "$SEED" --flagd "$FLAGD" --out out >stdout 2>stderr &
+  local pid=$!
+  for _ in $(seq 200); do
+    pgrep -f -- "sequential flags .*$BATS_TEST_TMPDIR" >/dev/null && break
+    sleep 0.05
+  done
+  pgrep -f -- "flagd.*--seed $SEED" >/dev/null
+  kill "-$1" "$pid"
+  status=0
+  wait "$pid" || status=$?
+}
+
+@test "SIGINT to run stops flagd and the drivers and exits 130" {
+  need_flagd
+  interrupt INT
+  [ "$status" -eq 130 ]
+  grep -q "interrupted by SIGINT" stderr
+  assert_no_leftovers
+  [ ! -e out/latest.csv ]
+}
+
+@test "SIGTERM to run stops flagd and the drivers and exits 143" {
+  need_flagd
+  interrupt TERM
+  [ "$status" -eq 143 ]
+  assert_no_leftovers
+}
+
+@test "run without a flagd binary says so and exits 1" {
+  run "$BIN/concbench" run --workload flags --drivers sequential --flagd "$BATS_TEST_TMPDIR/none" --out out
+  assert_failure 1
+  assert_output --partial "flagd is missing"
+}
+
+@test "compare passes an identical file" {
+  run "$BIN/concbench" compare "$FIXTURES/results.csv" "$FIXTURES/results.csv"
+  assert_success
+  refute_output --partial REGRESSION
+  assert_output --partial "0 regressed beyond 25%"
+}
+
+@test "compare flags a synthetic 2x regression and exits 1" {
+  m=$(col_index "$FIXTURES/results.csv" median_s)
+  d=$(col_index "$FIXTURES/results.csv" driver)
+  p=$(col_index "$FIXTURES/results.csv" profile)
+  # Double threadpool's median on DELAY: its speedup halves.
+  awk -F, -v OFS=, -v m="$m" -v d="$d" -v p="$p" \
+    'NR > 1 && $d == "threadpool" && $p == "DELAY" { $m = sprintf("%.6f", $m * 2) } { print }' \
+    "$FIXTURES/results.csv" > slower.csv
+  ! cmp -s slower.csv "$FIXTURES/results.csv"
+  run "$BIN/concbench" compare "$FIXTURES/results.csv" slower.csv
+  assert_failure 1
+  assert_output --regexp 'flags DELAY threadpool .* -50\.[0-9]% +REGRESSION'
+  assert_output --partial "1 regressed beyond 25%"
+  # a looser threshold lets it pass
+  run "$BIN/concbench" compare --threshold 60 "$FIXTURES/results.csv" slower.csv
+  assert_success
+}
+
+@test "compare rejects a malformed CSV with its line and column, exit 2" {
+  # line 3: a quote inside an unquoted field
+  { head -2 "$FIXTURES/results.csv"; sed -n 3p "$FIXTURES/results.csv" | sed 's/,threadpool,/,thread"pool,/'; } > bad.csv
+  run "$BIN/concbench" compare "$FIXTURES/results.csv" bad.csv
+  assert_failure 2
+  assert_output --regexp '^concbench: compare: bad.csv: line 3, column [0-9]+: '
+  [ "${#lines[@]}" -eq 1 ]
+  # an unterminated quoted field
+  printf 'a,"b\n' > open.csv
+  run "$BIN/concbench" compare open.csv "$FIXTURES/results.csv"
+  assert_failure 2
+  assert_output --partial "open.csv: line 1, column 2: quoted field not closed"
+  # a row narrower than the header
+  { head -2 "$FIXTURES/results.csv"; echo "1,2,3"; } > short.csv
+  run "$BIN/concbench" compare "$FIXTURES/results.csv" short.csv
+  assert_failure 2
+  assert_output --partial "short.csv: line 3, column 4: 3 fields where the header has"
+  # a number that is not one
+  m=$(col_index "$FIXTURES/results.csv" median_s)
+  awk -F, -v OFS=, -v m="$m" 'NR == 2 { $m = "fast" } { print }' "$FIXTURES/results.csv" > nan.csv
+  run "$BIN/concbench" compare "$FIXTURES/results.csv" nan.csv
+  assert_failure 2
+  assert_output --partial "nan.csv: line 2, column $m (median_s): not a number"
+  # not a results file at all, and a missing file
+  printf '\x00\x01binary' > junk.csv
+  run "$BIN/concbench" compare junk.csv "$FIXTURES/results.csv"
+  assert_failure 2
+  run "$BIN/concbench" compare nosuch.csv "$FIXTURES/results.csv"
+  assert_failure 2
+  assert_output --partial "nosuch.csv: cannot read"
+}
+
+@test "compare fails when the new run has a MISMATCH row" {
+  v=$(col_index "$FIXTURES/results.csv" verdict)
+  d=$(col_index "$FIXTURES/results.csv" driver)
+  awk -F, -v OFS=, -v v="$v" -v d="$d" 'NR > 1 && $d == "processpool" { $v = "MISMATCH" } { print }' \
+    "$FIXTURES/results.csv" > wrong.csv
+  run "$BIN/concbench" compare "$FIXTURES/results.csv" wrong.csv
+  assert_failure 1
+  assert_output --partial MISMATCH
+}
+
+@test "plot draws non-empty PNG and SVG bar charts, and sweep charts for sweep rows" {
+  run "$REPO/scripts/plot" "$FIXTURES/results.csv" -o plots
+  assert_success
+  [ -s plots/results.png ] && [ -s plots/results.svg ]
+  [ "$(head -c 8 plots/results.png | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]
+  grep -q '<svg' plots/results.svg
+  run "$REPO/scripts/plot" "$FIXTURES/sweep.csv" -o plots
+  assert_success
+  [ -s plots/sweep-sweep-flags-DELAY.png ] && [ -s plots/sweep-sweep-flags-DELAY.svg ]
+  run "$REPO/scripts/plot" nosuch.csv
+  assert_failure 2
+}
