@@ -33,8 +33,8 @@
 #define RUN_MAX_SWEEP_VALUE 100000
 #define RUN_MAX_RUNS 1000
 #define RUN_SHA_JOBS "12"            /* the drivers' default job count */
-#define RUN_SHA_SIZE "8M"            /* 96 MiB in all: long enough to see parallelism */
-#define RUN_QUICK_SHA_SIZE "2M"
+#define RUN_SHA_SIZE_MIB 16         /* 192 MiB in all: hashing, not start-up, dominates */
+#define RUN_QUICK_SHA_SIZE_MIB 4
 #define RUN_SHA_RATE_MIN_S 0.3       /* how long the OpenSSL throughput probe hashes */
 #define RUN_QUICK_SHA_RATE_MIN_S 0.1
 #define RUN_OUTPUT_MAX (1 << 20)     /* a --json record with 10,000 digests fits */
@@ -166,7 +166,7 @@ void run_usage(FILE *f)
         "  --sweep w=V,V...     sha: run each parallel driver with -w V\n"
         "  --runs N             timed runs per configuration (default %d; --quick %d)\n"
         "  --warmup N           untimed warm-up runs first (default %d; --quick %d)\n"
-        "  --quick              a smaller matrix: 20 codes on DELAY/ERROR, 2 MiB sha jobs\n"
+        "  --quick              a smaller matrix: 20 codes on DELAY/ERROR, 4 MiB sha jobs\n"
         "  --delay MS           flagd's DELAY/ERROR delay (default %d)\n"
         "  --seed N             flagd's --seed and sha's --seed (default %d)\n"
         "  --server URL         use this flag server instead of starting flagd (profile SERVER)\n"
@@ -624,8 +624,10 @@ static int workload_args(const struct run *r, const struct group *g, const struc
         rc |= args_push(a, "sha");
         rc |= args_push(a, "-j");
         rc |= args_push(a, RUN_SHA_JOBS);
+        char size[32];
+        text_fmt(size, sizeof size, "%dM", r->o.quick ? RUN_QUICK_SHA_SIZE_MIB : RUN_SHA_SIZE_MIB);
         rc |= args_push(a, "-n");
-        rc |= args_push(a, r->o.quick ? RUN_QUICK_SHA_SIZE : RUN_SHA_SIZE);
+        rc |= args_push(a, size);
         rc |= args_push(a, "--seed");
         rc |= args_push(a, seed);
     }
@@ -1228,7 +1230,7 @@ int run_main(int argc, char **argv)
         struct group *g = c->g;
         if (strcmp(g->workload, "sha") == 0 && !isfinite(g->sha_bps)) {
             double bps;
-            size_t size = (size_t)(r->o.quick ? 2 : 8) << 20;
+            size_t size = (size_t)(r->o.quick ? RUN_QUICK_SHA_SIZE_MIB : RUN_SHA_SIZE_MIB) << 20;
             if (limit_sha_throughput(size, r->o.quick ? RUN_QUICK_SHA_RATE_MIN_S
                                                       : RUN_SHA_RATE_MIN_S, &bps) == 0) {
                 g->sha_bps = bps;

@@ -22,7 +22,8 @@ setup() {
 
 teardown() {
   # Whatever a failed test left: never leak a server into the next one.
-  pkill -f -- "flagd.*--seed $SEED" 2>/dev/null || true
+  local pids
+  pids=$(pgrep -f -- "flagd.*--seed $SEED") && kill $pids 2>/dev/null || true
 }
 
 need_flagd() {
@@ -54,7 +55,7 @@ quick_sha() { # quick_sha ARGS...: a small sha matrix, 1 run each
 @test "run on sha validates every driver against sequential and writes csv, md, bench json and raw hyperfine json" {
   run quick_sha
   assert_success
-  assert_output --partial "sha — 12 jobs × 2 MiB"
+  assert_output --partial "sha — 12 jobs × 4 MiB"
   assert_output --partial "reference"
   [ -L out/latest.csv ] && [ -L out/latest.md ]
   name=$(basename "$(readlink out/latest.csv)" .csv)
