@@ -13,6 +13,7 @@
 #include "spawn.h"
 
 #define UNKNOWN "unknown"
+#define GIT_TIMEOUT_S 10.0 /* a huge or networked tree must not stall a run */
 
 static void cpu_model(char *buf, size_t len)
 {
@@ -47,14 +48,14 @@ static void git_commit(const char *dir, char *buf, size_t len)
     if (!spawn_which("git", git, sizeof git))
         return;
     char *rev[] = { git, "-C", (char *)dir, "rev-parse", "--short=12", "HEAD", NULL };
-    int st = spawn_capture(rev, NULL, out, sizeof out, err, sizeof err);
+    int st = spawn_capture(rev, NULL, out, sizeof out, GIT_TIMEOUT_S, err, sizeof err);
     if (st < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0 || !out[0])
         return;
     out[strcspn(out, "\r\n")] = '\0';
     char status[64];
     char *dirty[] = { git, "-C", (char *)dir, "status", "--porcelain",
                       "--untracked-files=no", NULL };
-    st = spawn_capture(dirty, NULL, status, sizeof status, err, sizeof err);
+    st = spawn_capture(dirty, NULL, status, sizeof status, GIT_TIMEOUT_S, err, sizeof err);
     snprintf(buf, len, "%.40s%s", out, (st == 0 && status[0]) ? "-dirty" : "");
 }
 

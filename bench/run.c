@@ -76,6 +76,7 @@ struct run_options {
     const char *timer;              /* auto | hyperfine | builtin */
     bool quick, markdown;
     double delay_ms;
+    double timeout_s;               /* per configuration, all its runs */
     unsigned long long seed;
     char **extra;                   /* after "--": appended to every driver command */
     int n_extra;
@@ -150,7 +151,8 @@ void run_usage(FILE *f)
         "                     [--profile LOCAL,DELAY,ERROR] [--sweep m=1,10,100] [--sweep w=1,2]\n"
         "                     [--runs N] [--warmup N] [--quick] [--delay MS] [--seed N]\n"
         "                     [--server URL] [--out DIR] [--markdown] [--timer auto|hyperfine|builtin]\n"
-        "                     [--driver-path NAME=PATH] [--flagd PATH] [-- DRIVER OPTIONS...]\n"
+        "                     [--driver-path NAME=PATH] [--flagd PATH] [--timeout S]\n"
+        "                     [-- DRIVER OPTIONS...]\n"
         "\n"
         "Times every driver on every workload and profile with hyperfine -N (its JSON kept),\n"
         "checks each against the sequential driver's counts and digests, prints one table per\n"
@@ -175,11 +177,13 @@ void run_usage(FILE *f)
         "  --timer WHICH        hyperfine (default when installed) or builtin\n"
         "  --driver-path N=P    run driver N from path P (test doubles, other builds)\n"
         "  --flagd PATH         the flag server binary (default: flagd beside concbench)\n"
+        "  --timeout S          stop a configuration whose runs take longer (default %d):\n"
+        "                       FAILED, and the run goes on\n"
         "\n"
         "Exit: 0 every row validated, 1 a MISMATCH or FAILED row (or could not run),\n"
         "2 bad usage, 130/143 interrupted (flagd and the drivers are stopped first).\n",
         RUN_DEFAULT_RUNS, RUN_QUICK_RUNS, RUN_DEFAULT_WARMUP, RUN_QUICK_WARMUP,
-        RUN_DEFAULT_DELAY_MS, RUN_DEFAULT_SEED, RUN_DEFAULT_OUT);
+        RUN_DEFAULT_DELAY_MS, RUN_DEFAULT_SEED, RUN_DEFAULT_OUT, RUN_DEFAULT_TIMEOUT_S);
 }
 
 /* ---- small helpers ---------------------------------------------------------------- */
@@ -384,7 +388,7 @@ static int parse_override(struct run_options *o, const char *arg)
 enum {
     OPT_WORKLOAD = 256, OPT_DRIVERS, OPT_PROFILE, OPT_SWEEP, OPT_RUNS, OPT_WARMUP,
     OPT_SERVER, OPT_OUT, OPT_QUICK, OPT_MARKDOWN, OPT_DELAY, OPT_SEED, OPT_TIMER,
-    OPT_DRIVER_PATH, OPT_FLAGD,
+    OPT_DRIVER_PATH, OPT_FLAGD, OPT_TIMEOUT,
 };
 
 /* 0 run, 1 help printed, -1 bad usage (message printed). */
@@ -406,6 +410,7 @@ static int parse_options(int argc, char **argv, struct run_options *o)
         { "timer", required_argument, NULL, OPT_TIMER },
         { "driver-path", required_argument, NULL, OPT_DRIVER_PATH },
         { "flagd", required_argument, NULL, OPT_FLAGD },
+        { "timeout", required_argument, NULL, OPT_TIMEOUT },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -414,6 +419,7 @@ static int parse_options(int argc, char **argv, struct run_options *o)
     o->timer = "auto";
     o->delay_ms = RUN_DEFAULT_DELAY_MS;
     o->seed = RUN_DEFAULT_SEED;
+    o->timeout_s = RUN_DEFAULT_TIMEOUT_S;
     bool workload_given = false;
     unsigned long long v;
     int c;
@@ -506,6 +512,13 @@ static int parse_options(int argc, char **argv, struct run_options *o)
             break;
         case OPT_FLAGD:
             o->flagd_path = optarg;
+            break;
+        case OPT_TIMEOUT:
+            if (!parse_ulong(optarg, 86400, &v) || v == 0) {
+                usage_error("--timeout takes seconds 1..86400, not '%s'", optarg);
+                return -1;
+            }
+            o->timeout_s = (double)v;
             break;
         case 'h':
             run_usage(stdout);
@@ -749,7 +762,7 @@ static void driver_message(struct run *r, struct config *c)
     char *out = malloc(RUN_OUTPUT_MAX);
     if (!out)
         return;
-    int st = spawn_capture(c->argv.v, log, out, RUN_OUTPUT_MAX, err, sizeof err);
+    int st = spawn_capture(c->argv.v, log, out, RUN_OUTPUT_MAX, r->o.timeout_s, err, sizeof err);
     free(out);
     char line[256];
     text_last_line(log, line, sizeof line);
@@ -827,7 +840,8 @@ static int run_config(struct run *r, struct config *c)
         text = malloc(RUN_OUTPUT_MAX);
         if (!text)
             return 0;
-        int st = spawn_capture(c->argv.v, NULL, text, RUN_OUTPUT_MAX, err, sizeof err);
+        int st = spawn_capture(c->argv.v, NULL, text, RUN_OUTPUT_MAX, r->o.timeout_s, err,
+                               sizeof err);
         if (stop_requested()) {
             free(text);
             return -1;
@@ -844,7 +858,7 @@ static int run_config(struct run *r, struct config *c)
         struct timing_request q = {
             .argv = c->argv.v, .name = c->name, .warmup = r->o.warmup, .runs = r->o.runs,
             .json_path = json_path, .output_path = out_path, .log_path = log_path,
-            .hyperfine = r->hyperfine[0] ? r->hyperfine : NULL,
+            .hyperfine = r->hyperfine[0] ? r->hyperfine : NULL, .timeout_s = r->o.timeout_s,
         };
         int rc = timing_run(&q, &c->tm, err, sizeof err);
         if (stop_requested())
@@ -855,7 +869,9 @@ static int run_config(struct run *r, struct config *c)
         }
         if (rc > 0) {
             text_fmt(c->reason, sizeof c->reason, "%s", c->tm.why);
-            driver_message(r, c);
+            /* A failed driver is run once more for its own message; a hung one is not. */
+            if (rc == TIMING_FAILED)
+                driver_message(r, c);
             if (stop_requested())
                 return -1;
             return 0;

@@ -15,6 +15,8 @@
 #define RUN_DEFAULT_DELAY_MS 20
 #define RUN_DEFAULT_SEED 1
 #define RUN_DEFAULT_OUT "results"
+/* A driver that hangs must not hang the benchmark (or CI): per configuration, all runs. */
+#define RUN_DEFAULT_TIMEOUT_S 600
 
 /* `concbench run ARGS...` (argv[0] is "run"). Returns the exit status: 0 every row
  * validated, 1 a row is MISMATCH or FAILED or the run could not start, 2 bad usage,

@@ -153,6 +153,11 @@ int spawn_kill(pid_t pid)
 
 int spawn_wait(pid_t pid)
 {
+    return spawn_wait_until(pid, 0);
+}
+
+int spawn_wait_until(pid_t pid, uint64_t deadline_ns)
+{
     /* Poll a pidfd: it wakes the moment the child ends (the builtin timer relies on
      * that) and in slices, so a SIGINT landing just before the wait is still seen.
      * Without pidfds (old kernels), nap in slices instead. */
@@ -162,6 +167,11 @@ int spawn_wait(pid_t pid)
         if (stop_requested()) {
             spawn_kill(pid);
             status = -1;
+            break;
+        }
+        if (deadline_ns && report_now_ns() > deadline_ns) {
+            spawn_kill(pid);
+            status = SPAWN_TIMED_OUT;
             break;
         }
         pid_t r = waitpid(pid, &status, WNOHANG);
@@ -184,8 +194,9 @@ int spawn_wait(pid_t pid)
 }
 
 int spawn_capture(char *const argv[], const char *stderr_path, char *out, size_t cap,
-                  char *err, size_t errlen)
+                  double timeout_s, char *err, size_t errlen)
 {
+    uint64_t deadline = timeout_s > 0 ? report_now_ns() + (uint64_t)(timeout_s * 1e9) : 0;
     struct spawn_io io = { .stderr_path = stderr_path, .stdout_pipe = 1 };
     pid_t pid;
     int fd;
@@ -194,7 +205,7 @@ int spawn_capture(char *const argv[], const char *stderr_path, char *out, size_t
     size_t len = 0;
     char sink[4096];
     for (;;) {
-        if (stop_requested())
+        if (stop_requested() || (deadline && report_now_ns() > deadline))
             break;
         struct pollfd p = { .fd = fd, .events = POLLIN };
         int k = poll(&p, 1, POLL_SLICE_MS * 10);
@@ -216,7 +227,11 @@ int spawn_capture(char *const argv[], const char *stderr_path, char *out, size_t
     close(fd);
     if (cap)
         out[len] = '\0';
-    int status = spawn_wait(pid);
+    int status = spawn_wait_until(pid, deadline);
+    if (status == SPAWN_TIMED_OUT) {
+        snprintf(err, errlen, "timed out after %.0f s", timeout_s);
+        return -1;
+    }
     if (status < 0) {
         snprintf(err, errlen, "interrupted");
         return -1;

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #define SPAWN_GRACE_S 2.0 /* SIGTERM first; SIGKILL when still there after this */
@@ -28,15 +29,21 @@ int spawn_start(char *const argv[], const struct spawn_io *io, pid_t *pid, int *
  * child is gone then too). */
 int spawn_wait(pid_t pid);
 
+#define SPAWN_TIMED_OUT (-2)
+
+/* spawn_wait with a deadline on report_now_ns()'s clock (0: none): past it the child's
+ * group is terminated and SPAWN_TIMED_OUT returned. */
+int spawn_wait_until(pid_t pid, uint64_t deadline_ns);
+
 /* SIGTERM the group of pid, wait up to SPAWN_GRACE_S, then SIGKILL; reaps pid. Returns
  * its wait status or -1. Safe on a pid that already exited but was not reaped. */
 int spawn_kill(pid_t pid);
 
 /* Run argv to the end with stdout captured (at most cap-1 bytes kept, NUL-terminated)
- * and stderr to stderr_path (NULL: /dev/null). Returns the wait status, or -1 with err
- * (could not start, or interrupted). */
+ * and stderr to stderr_path (NULL: /dev/null), for at most timeout_s (0: no limit).
+ * Returns the wait status, or -1 with err (could not start, interrupted, timed out). */
 int spawn_capture(char *const argv[], const char *stderr_path, char *out, size_t cap,
-                  char *err, size_t errlen);
+                  double timeout_s, char *err, size_t errlen);
 
 /* Find name in $PATH: its path in buf, or false. */
 bool spawn_which(const char *name, char *buf, size_t len);

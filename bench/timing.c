@@ -88,6 +88,18 @@ int timing_read_json(const char *path, struct timing_result *res, char *err, siz
     return rc;
 }
 
+/* The deadline for q, started now (0: none). */
+static uint64_t deadline_of(const struct timing_request *q)
+{
+    return q->timeout_s > 0 ? report_now_ns() + (uint64_t)(q->timeout_s * 1e9) : 0;
+}
+
+static int timed_out(const struct timing_request *q, struct timing_result *res)
+{
+    snprintf(res->why, sizeof res->why, "timed out after %.0f s (--timeout)", q->timeout_s);
+    return TIMING_TIMED_OUT;
+}
+
 static int run_hyperfine(const struct timing_request *q, struct timing_result *res, char *err,
                          size_t errlen)
 {
@@ -111,7 +123,9 @@ static int run_hyperfine(const struct timing_request *q, struct timing_result *r
     free(cmd);
     if (rc != 0)
         return -1;
-    int status = spawn_wait(pid);
+    int status = spawn_wait_until(pid, deadline_of(q));
+    if (status == SPAWN_TIMED_OUT)
+        return timed_out(q, res);
     if (status < 0) {
         snprintf(err, errlen, "interrupted");
         return -1;
@@ -172,6 +186,7 @@ static int run_builtin(const struct timing_request *q, struct timing_result *res
     }
     double user = 0, sys = 0;
     int rc = 0;
+    uint64_t deadline = deadline_of(q);
     for (size_t i = 0; i < total && rc == 0; i++) {
         struct rusage before, after;
         getrusage(RUSAGE_CHILDREN, &before);
@@ -184,8 +199,12 @@ static int run_builtin(const struct timing_request *q, struct timing_result *res
             rc = -1;
             break;
         }
-        int status = spawn_wait(pid);
+        int status = spawn_wait_until(pid, deadline);
         uint64_t t1 = report_now_ns();
+        if (status == SPAWN_TIMED_OUT) {
+            rc = timed_out(q, res);
+            break;
+        }
         if (status < 0) {
             snprintf(err, errlen, "interrupted");
             rc = -1;

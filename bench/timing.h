@@ -17,6 +17,7 @@ struct timing_request {
     const char *output_path;   /* the last run's stdout (hyperfine --output FILE) */
     const char *log_path;      /* hyperfine's stderr */
     const char *hyperfine;     /* hyperfine's path, NULL: time it ourselves */
+    double timeout_s;          /* for all runs together; 0: none */
 };
 
 struct timing_result {
@@ -25,7 +26,12 @@ struct timing_result {
     char why[256];             /* when the command failed: how */
 };
 
-/* Time q. Returns 0 (res filled), 1 when the command failed in some run (res->why), or
+#define TIMING_FAILED 1
+#define TIMING_TIMED_OUT 2
+
+/* Time q. Returns 0 (res filled), TIMING_FAILED when the command failed in some run,
+ * TIMING_TIMED_OUT when the runs took longer than q->timeout_s together (everything was
+ * stopped; res->why says either), or
  * -1 with err when it could not be timed at all (or concbench was interrupted). */
 int timing_run(const struct timing_request *q, struct timing_result *res, char *err,
                size_t errlen);

@@ -287,3 +287,15 @@ interrupt() {
   run "$REPO/scripts/plot" nosuch.csv
   assert_failure 2
 }
+
+@test "a driver that hangs is stopped at --timeout, marked FAILED, and the run goes on" {
+  run "$BIN/concbench" run --workload sha --quick --runs 1 --warmup 0 --timeout 2 --out out \
+    --drivers sequential,stuck,threadpool --driver-path stuck="$FIXTURES/hanging-driver" \
+    --driver-path threadpool="$BIN/sequential"
+  assert_failure 1
+  assert_output --partial "timed out after 2 s"
+  assert_output --regexp 'stuck .*FAILED'
+  assert_output --regexp 'threadpool .* ok'
+  run pgrep -f -- "$FIXTURES/hanging-driver"
+  assert_failure
+}
