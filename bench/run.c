@@ -1168,6 +1168,9 @@ static int interrupted(struct run *r)
 {
     int sig = stop_requested();
     server_stop(&r->server);
+    /* No CSV will point at the raw records of a half run. */
+    if (r->raw_dir[0])
+        nftw(r->raw_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     fprintf(stderr, "concbench: run: interrupted by SIG%s; flagd and the drivers stopped, "
             "no results written\n", sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
     return 128 + sig;

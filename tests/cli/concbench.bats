@@ -193,6 +193,7 @@ interrupt() {
   grep -q "interrupted by SIGINT" stderr
   assert_no_leftovers
   [ ! -e out/latest.csv ]
+  [ -z "$(ls -A out)" ]
 }
 
 @test "SIGTERM to run stops flagd and the drivers and exits 143" {
