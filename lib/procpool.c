@@ -38,6 +38,7 @@ struct pool {
     bool stopping;         /* SIGTERM sent, no more jobs */
     bool init_failed;
     char init_err[JOB_REASON_MAX];
+    sigset_t run_mask;     /* the caller's signal mask: ppoll's, and the workers' */
 };
 
 /* --- the worker side ----------------------------------------------------------------- */
@@ -49,14 +50,10 @@ static void send_all(int fd, const void *buf, size_t len)
         ;
 }
 
-__attribute__((noreturn)) static void worker_main(const struct workload *wl, int fd)
+__attribute__((noreturn)) static void worker_main(const struct workload *wl, int fd, pid_t parent)
 {
-    /* Ctrl-C goes to the whole process group: let the parent decide. SIGTERM keeps the
-     * inherited stop.h handler, so a job in progress ends cleanly instead of leaving a
-     * temporary file behind. */
-    signal(SIGINT, SIG_IGN);
     prctl(PR_SET_PDEATHSIG, SIGTERM);
-    if (getppid() == 1)
+    if (getppid() != parent)
         _exit(0); /* the parent died before prctl */
 
     void *state = NULL;
@@ -98,7 +95,16 @@ static int spawn(struct pool *p, unsigned i, char *err, size_t errlen)
         snprintf(err, errlen, "cannot create a socketpair: %s", strerror(e));
         return -e;
     }
+    pid_t parent = getpid();
     pid_t pid = fork();
+    if (pid == 0) {
+        /* Ctrl-C goes to the whole process group: let the parent decide. Ignored before the
+         * mask opens, so a SIGINT pending since the fork is discarded, not taken by the
+         * inherited stop handler. SIGTERM keeps that handler: a job in progress ends
+         * cleanly instead of leaving a temporary file behind. */
+        signal(SIGINT, SIG_IGN);
+        sigprocmask(SIG_SETMASK, &p->run_mask, NULL); /* the mask from before procpool_run */
+    }
     if (pid < 0) {
         int e = errno;
         close(sv[0]);
@@ -113,7 +119,7 @@ static int spawn(struct pool *p, unsigned i, char *err, size_t errlen)
         for (unsigned k = 0; k < p->n; k++)
             if (p->w[k].pid > 0)
                 close(p->w[k].fd);
-        worker_main(p->req->workload, sv[1]);
+        worker_main(p->req->workload, sv[1], parent);
     }
     close(sv[1]);
     p->w[i] = (struct worker){.pid = pid, .fd = sv[0]};
@@ -157,7 +163,10 @@ static void bury(struct pool *p, unsigned i)
     size_t job = w->job;
     *w = (struct worker){.fd = -1};
     p->alive--;
-    if (busy) {
+    /* Stopping, a worker may end cleanly before reading the job it was sent: that job never
+     * ran, like the sequential driver's next one. Anything else is a lost job. */
+    bool never_ran = p->stopping && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    if (busy && !never_ran) {
         char reason[JOB_REASON_MAX];
         describe_status(reason, sizeof reason, pid, status);
         collect_error(p, job, reason);
@@ -272,6 +281,14 @@ int procpool_run(const struct run_request *req, const struct procpool_options *o
         snprintf(err, errlen, "out of memory for %u workers", p.n);
         return -ENOMEM;
     }
+    /* SIGINT/SIGTERM are let in only inside ppoll: one arriving between the look at
+     * stop_requested() and the wait would otherwise go unnoticed while every worker waits
+     * for us (pselect's raison d'être) */
+    sigset_t stop_sigs;
+    sigemptyset(&stop_sigs);
+    sigaddset(&stop_sigs, SIGINT);
+    sigaddset(&stop_sigs, SIGTERM);
+    sigprocmask(SIG_BLOCK, &stop_sigs, &p.run_mask);
     int rc = 0;
     for (unsigned i = 0; i < p.n; i++)
         p.w[i].fd = -1;
@@ -296,12 +313,15 @@ int procpool_run(const struct run_request *req, const struct procpool_options *o
                 pfd[n] = (struct pollfd){.fd = p.w[i].fd, .events = POLLIN};
                 slot_of[n++] = i;
             }
-        int timeout = -1;
+        struct timespec ts, *timeout = NULL;
         if (p.stopping && !killed) {
             int64_t left = deadline_ms - now_ms();
-            timeout = left > 0 ? (int)left : 0;
+            if (left < 0)
+                left = 0;
+            ts = (struct timespec){.tv_sec = left / 1000, .tv_nsec = left % 1000 * 1000000};
+            timeout = &ts;
         }
-        int ready = poll(pfd, n, timeout);
+        int ready = ppoll(pfd, n, timeout, &p.run_mask);
         if (ready < 0) {
             if (errno == EINTR)
                 continue; /* a signal: the top of the loop looks at stop_requested() */
@@ -328,6 +348,7 @@ int procpool_run(const struct run_request *req, const struct procpool_options *o
         snprintf(err, errlen, "worker setup failed: %s", p.init_err);
         rc = -EIO;
     }
+    sigprocmask(SIG_SETMASK, &p.run_mask, NULL);
     free(slot_of);
     free(pfd);
     free(p.w);

@@ -22,7 +22,8 @@
  * to every worker and shuts its sockets; a worker aborts its job (curl's progress callback
  * sees stop_requested()), reports it and exits through worker_fini. Workers still alive
  * PROCPOOL_GRACE_MS later get SIGKILL. Workers also get PR_SET_PDEATHSIG=SIGTERM, so a
- * parent killed outright leaves no orphan. Every worker is waited for before
+ * parent killed outright leaves no orphan. While it runs, the parent blocks SIGINT/SIGTERM
+ * except inside ppoll, so a stop is never missed between a check and the wait. Every worker is waited for before
  * procpool_run returns, so getrusage(RUSAGE_CHILDREN) covers them all. */
 #ifndef CONCBENCH_PROCPOOL_H
 #define CONCBENCH_PROCPOOL_H

@@ -232,7 +232,7 @@ int tpool_pop(struct tpool *p, struct tpool_work **item)
     return 0;
 }
 
-int tpool_wait(struct tpool *p, struct tpool_work **item)
+int tpool_wait_sigmask(struct tpool *p, struct tpool_work **item, const sigset_t *sigmask)
 {
     for (;;) {
         if (tpool_pop(p, item) == 0)
@@ -240,9 +240,14 @@ int tpool_wait(struct tpool *p, struct tpool_work **item)
         if (p->pending == 0)
             return -EAGAIN;
         struct pollfd pfd = {.fd = p->efd, .events = POLLIN};
-        if (poll(&pfd, 1, -1) < 0 && errno == EINTR)
+        if (ppoll(&pfd, 1, NULL, sigmask) < 0 && errno == EINTR)
             return -EINTR;
     }
+}
+
+int tpool_wait(struct tpool *p, struct tpool_work **item)
+{
+    return tpool_wait_sigmask(p, item, NULL);
 }
 
 int tpool_notify_fd(const struct tpool *p)
@@ -345,6 +350,12 @@ int tpool_run_jobs(const struct run_request *req, char *err, size_t errlen)
         return rc;
     }
 
+    /* SIGINT/SIGTERM only inside ppoll, so a stop is never noticed one job late */
+    sigset_t stop_sigs, old_mask;
+    sigemptyset(&stop_sigs);
+    sigaddset(&stop_sigs, SIGINT);
+    sigaddset(&stop_sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_sigs, &old_mask);
     size_t next = 0;
     int cancelled = 0;
     for (;;) {
@@ -361,7 +372,7 @@ int tpool_run_jobs(const struct run_request *req, char *err, size_t errlen)
             next++;
         }
         struct tpool_work *item;
-        rc = tpool_wait(p, &item);
+        rc = tpool_wait_sigmask(p, &item, &old_mask);
         if (rc == -EINTR)
             continue;
         if (rc != 0)
@@ -372,6 +383,7 @@ int tpool_run_jobs(const struct run_request *req, char *err, size_t errlen)
         s->next_free = free_list;
         free_list = s;
     }
+    pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
     tpool_destroy(p);
     free(slots);
     return 0;

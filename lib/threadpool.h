@@ -3,6 +3,7 @@
 #ifndef CONCBENCH_THREADPOOL_H
 #define CONCBENCH_THREADPOOL_H
 
+#include <signal.h>
 #include <stddef.h>
 
 #include "job.h"
@@ -66,6 +67,12 @@ int tpool_pop(struct tpool *p, struct tpool_work **item) __attribute__((warn_unu
  * item is back. Returns 0, -EINTR when a signal arrived first (check stop_requested()),
  * or -EAGAIN at once when nothing is submitted, queued or running (it would wait forever). */
 int tpool_wait(struct tpool *p, struct tpool_work **item) __attribute__((warn_unused_result));
+
+/* tpool_wait with the signal mask set to *sigmask while it sleeps (ppoll, as pselect):
+ * block SIGINT/SIGTERM, look at stop_requested(), then call this with the old mask, and a
+ * signal arriving between the look and the sleep is not missed. NULL = tpool_wait. */
+int tpool_wait_sigmask(struct tpool *p, struct tpool_work **item, const sigset_t *sigmask)
+    __attribute__((warn_unused_result));
 
 /* An eventfd that is readable exactly while completions are queued (level-triggered:
  * register it with EV_READ|EV_PERSIST in libevent, then tpool_pop until -EAGAIN). Owned by

@@ -215,7 +215,12 @@ static void a_killed_worker_is_an_error_result_and_the_rest_finish(void **state)
         for (size_t i = 0; i < t.n_started; i++)
             ours |= t.started[i] == (pid_t)pid;
         assert_true(ours);
-        assert_int_equal(t.n_started, workers[a] + 1); /* the dead one was replaced */
+        /* the dead one was replaced while jobs were left: always with one worker; with
+         * more, the others may have finished the rest before the kernel closed its socket */
+        if (workers[a] == 1)
+            assert_int_equal(t.n_started, 2);
+        else
+            assert_true(t.n_started == workers[a] || t.n_started == workers[a] + 1);
         assert_true(no_child_left(&t));
         tally_free(&t);
     }
@@ -279,15 +284,21 @@ static int interrupted_run_child(void)
         return 10;
     if (stop_requested() != SIGINT)
         return 11;
-    if (t.total >= 100 || t.total < 6) /* jobs 0-5 at least; far from all */
+    /* job 5 was running and reports after the parent's SIGTERM; far from all ran (a job
+     * handed to a worker that had not read it yet when stopped never runs: not counted) */
+    if (t.total >= 100 || t.count[5] != 1 || t.last[5].outcome != JOB_OK)
         return 12;
     for (size_t i = 0; i < 100; i++)
         if (t.count[i] > 1)
             return 13;
     /* workers ignored SIGINT and ended cleanly on the parent's SIGTERM: no job was lost
      * to a signal */
-    if (t.errors != 0 || t.bad != 0)
+    if (t.errors != 0 || t.bad != 0) {
+        for (size_t i = 0; i < 100; i++)
+            if (t.count[i] && t.last[i].outcome == JOB_ERROR)
+                fprintf(stderr, "job %zu: %s\n", i, t.last[i].reason);
         return 14;
+    }
     if (!no_child_left(&t))
         return 15;
     tally_free(&t);
