@@ -1,0 +1,468 @@
+/* coro — stackful coroutines (ucontext on mmap'd, guard-paged, cached stacks), futures and a
+ * FIFO semaphore. The context switch itself lives in the ctx_* section and nowhere else. */
+#include "coro.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define CORO_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CORO_ASAN 1
+#endif
+#endif
+#ifdef CORO_ASAN
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+#endif
+
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/memcheck.h> /* client requests: no-ops unless running under valgrind */
+#include <valgrind/valgrind.h>
+#define CORO_VALGRIND 1
+#endif
+#endif
+
+#define CORO_PAINT 0xA5 /* fill byte for measuring stack depth */
+
+/* ==================================================================================== */
+/* The context switch: glibc's ucontext, plus what ASan must be told about it. Replace
+ * this section (e.g. with a few lines of assembly that skip swapcontext's
+ * rt_sigprocmask) and nothing else changes. */
+
+struct ctx {
+    ucontext_t uc;
+    const void *stack_bottom; /* for ASan: the stack this context runs on */
+    size_t stack_bytes;
+};
+
+/* Prepare c to run entry() on [stack, stack + bytes) the first time it is switched to.
+ * entry must never return: it ends by switching away with finished = true. */
+static int ctx_make(struct ctx *c, void *stack, size_t bytes, void (*entry)(void))
+{
+    if (getcontext(&c->uc) != 0)
+        return -errno;
+    c->uc.uc_stack.ss_sp = stack;
+    c->uc.uc_stack.ss_size = bytes;
+    c->uc.uc_link = NULL;
+    makecontext(&c->uc, entry, 0);
+    c->stack_bottom = stack;
+    c->stack_bytes = bytes;
+    return 0;
+}
+
+/* Save the running context into from and continue in to. Returns when something switches
+ * back to from. finished: from will never be resumed (ASan may drop its fake stack). */
+static void ctx_switch(struct ctx *from, struct ctx *to, bool finished)
+{
+#ifdef CORO_ASAN
+    void *fake_stack = NULL;
+    __sanitizer_start_switch_fiber(finished ? NULL : &fake_stack, to->stack_bottom,
+                                   to->stack_bytes);
+#else
+    (void)finished;
+#endif
+    swapcontext(&from->uc, &to->uc);
+#ifdef CORO_ASAN
+    /* back in from: learn (again) the bounds of the stack we came from */
+    __sanitizer_finish_switch_fiber(fake_stack, NULL, NULL);
+#endif
+}
+
+/* First thing on a new task's stack: complete the switch that started it, and record the
+ * bounds of the scheduler's stack (only known to ASan) so that switches back can name it. */
+static void ctx_started(struct ctx *sched)
+{
+#ifdef CORO_ASAN
+    __sanitizer_finish_switch_fiber(NULL, &sched->stack_bottom, &sched->stack_bytes);
+#else
+    (void)sched;
+#endif
+}
+
+/* ==================================================================================== */
+/* Tasks and their stacks. One mapping per task:
+ *
+ *     low  [ guard page, PROT_NONE ][ stack ... grows down ... | struct coro ]  high
+ *
+ * so an overflow hits the guard page (SIGSEGV) instead of another task's memory, and the
+ * task's header shares the first touched page with the top of its stack. */
+
+struct coro {
+    struct ctx ctx;
+    struct coro_sched *sched;
+    coro_fn *fn;
+    void *arg;
+    struct coro *next;        /* ready queue, a semaphore's waiters, or the stack cache */
+    const char *where;        /* last suspension point */
+    bool finished;
+    void *map;                /* the whole mapping, guard page included */
+    size_t map_bytes;
+    unsigned valgrind_id;     /* valgrind's stack id */
+};
+
+struct coro_sched {
+    struct ctx main;                  /* the scheduler's own (thread) stack */
+    struct coro *ready_head, *ready_tail;
+    size_t ready;
+    struct coro *cache;               /* finished tasks' mappings, ready for reuse */
+    size_t cached, cache_max;
+    size_t live;
+    size_t page_bytes, map_bytes;     /* per task */
+    bool paint;
+    size_t high_water;
+    uint64_t spawned, stacks_created, switches;
+};
+
+/* The running task: the one documented mutable global (per thread). */
+static _Thread_local struct coro *coro_running;
+
+static size_t round_up(size_t n, size_t to)
+{
+    return (n + to - 1) / to * to;
+}
+
+static char *stack_low(const struct coro *c, size_t page)
+{
+    return (char *)c->map + page;
+}
+
+static size_t stack_usable(const struct coro *c, size_t page)
+{
+    return (size_t)((char *)c - stack_low(c, page));
+}
+
+/* Map a new task: guard page at the low end, the header at the high end. */
+static struct coro *stack_map(struct coro_sched *s)
+{
+    void *map = mmap(NULL, s->map_bytes, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+    if (map == MAP_FAILED)
+        return NULL;
+    if (mprotect(map, s->page_bytes, PROT_NONE) != 0) {
+        munmap(map, s->map_bytes);
+        return NULL;
+    }
+    /* header at the top, 64-byte aligned (the stack below it must stay 16-byte aligned) */
+    uintptr_t top = (uintptr_t)map + s->map_bytes;
+    struct coro *c = (struct coro *)((top - sizeof(struct coro)) & ~(uintptr_t)63);
+    memset(c, 0, sizeof *c);
+    c->map = map;
+    c->map_bytes = s->map_bytes;
+    c->sched = s;
+    if (s->paint)
+        memset(stack_low(c, s->page_bytes), CORO_PAINT, stack_usable(c, s->page_bytes));
+#ifdef CORO_VALGRIND
+    c->valgrind_id = VALGRIND_STACK_REGISTER(stack_low(c, s->page_bytes), (char *)c);
+#endif
+    s->stacks_created++;
+    return c;
+}
+
+static void stack_unmap(struct coro_sched *s, struct coro *c)
+{
+    (void)s;
+#ifdef CORO_VALGRIND
+    VALGRIND_STACK_DEREGISTER(c->valgrind_id);
+#endif
+#ifdef CORO_ASAN
+    ASAN_UNPOISON_MEMORY_REGION(stack_low(c, s->page_bytes), stack_usable(c, s->page_bytes));
+#endif
+    munmap(c->map, c->map_bytes);
+}
+
+/* A finished task's stack: measure it (when painted), then cache or unmap it. */
+static void stack_release(struct coro_sched *s, struct coro *c)
+{
+    size_t usable = stack_usable(c, s->page_bytes);
+    char *low = stack_low(c, s->page_bytes);
+#ifdef CORO_ASAN
+    /* the task's last frames never returned: their redzones would trip the next user */
+    ASAN_UNPOISON_MEMORY_REGION(low, usable);
+#endif
+    if (s->paint) {
+#ifdef CORO_VALGRIND
+        VALGRIND_MAKE_MEM_DEFINED(low, usable); /* below the dead task's last stack pointer */
+#endif
+        size_t untouched = 0;
+        while (untouched < usable && (unsigned char)low[untouched] == CORO_PAINT)
+            untouched++;
+        if (usable - untouched > s->high_water)
+            s->high_water = usable - untouched;
+        memset(low, CORO_PAINT, usable - untouched);
+    }
+    s->live--;
+    if (s->cached < s->cache_max) {
+        c->next = s->cache;
+        s->cache = c;
+        s->cached++;
+    } else {
+        stack_unmap(s, c);
+    }
+}
+
+static void ready_push(struct coro_sched *s, struct coro *c)
+{
+    c->next = NULL;
+    if (s->ready_tail)
+        s->ready_tail->next = c;
+    else
+        s->ready_head = c;
+    s->ready_tail = c;
+    s->ready++;
+}
+
+static struct coro *ready_pop(struct coro_sched *s)
+{
+    struct coro *c = s->ready_head;
+    if (c) {
+        s->ready_head = c->next;
+        if (!s->ready_head)
+            s->ready_tail = NULL;
+        s->ready--;
+        c->next = NULL;
+    }
+    return c;
+}
+
+/* Every task starts here, on its own stack. */
+static void task_entry(void)
+{
+    struct coro *c = coro_running;
+    ctx_started(&c->sched->main);
+    c->fn(c->arg);
+    c->finished = true;
+    ctx_switch(&c->ctx, &c->sched->main, true);
+    abort(); /* a finished task is never resumed */
+}
+
+/* Park the running task until someone makes it ready again. */
+static void suspend(const char *where)
+{
+    struct coro *c = coro_running;
+    if (!c) {
+        fprintf(stderr, "coro: %s: awaiting outside a task\n", where);
+        abort(); /* a programming error: the scheduler's stack cannot be suspended */
+    }
+    c->where = where;
+    ctx_switch(&c->ctx, &c->sched->main, false);
+}
+
+int coro_sched_create(struct coro_sched **out, const struct coro_config *cfg, char *err,
+                      size_t errlen)
+{
+    struct coro_config def = {0};
+    if (!cfg)
+        cfg = &def;
+    struct coro_sched *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    long page = sysconf(_SC_PAGESIZE);
+    s->page_bytes = page > 0 ? (size_t)page : 4096;
+    size_t stack = cfg->stack_bytes ? cfg->stack_bytes : CORO_DEFAULT_STACK_BYTES;
+    if (stack < sizeof(struct coro) + 4 * s->page_bytes) {
+        snprintf(err, errlen, "coroutine stack of %zu bytes is too small", stack);
+        free(s);
+        return -EINVAL;
+    }
+    s->map_bytes = s->page_bytes + round_up(stack, s->page_bytes);
+    s->cache_max = cfg->cache_stacks ? cfg->cache_stacks : CORO_DEFAULT_CACHE_STACKS;
+    s->paint = cfg->paint_stacks;
+    *out = s;
+    return 0;
+}
+
+void coro_sched_destroy(struct coro_sched *s)
+{
+    if (!s)
+        return;
+    if (s->live) {
+        fprintf(stderr, "coro: destroying a scheduler with %zu live tasks\n", s->live);
+        abort(); /* their stacks hold frames we cannot unwind */
+    }
+    while (s->cache) {
+        struct coro *c = s->cache;
+        s->cache = c->next;
+        stack_unmap(s, c);
+    }
+    free(s);
+}
+
+int coro_spawn(struct coro_sched *s, coro_fn *fn, void *arg, struct coro **out)
+{
+    struct coro *c = s->cache;
+    if (c) {
+        s->cache = c->next;
+        s->cached--;
+    } else if (!(c = stack_map(s))) {
+        return -ENOMEM;
+    }
+    c->fn = fn;
+    c->arg = arg;
+    c->where = NULL;
+    c->finished = false;
+    if (ctx_make(&c->ctx, stack_low(c, s->page_bytes), stack_usable(c, s->page_bytes),
+                 task_entry) != 0) {
+        c->next = s->cache; /* back to the cache; it is still a valid mapping */
+        s->cache = c;
+        s->cached++;
+        return -ENOMEM;
+    }
+    s->live++;
+    s->spawned++;
+    ready_push(s, c);
+    if (out)
+        *out = c;
+    return 0;
+}
+
+size_t coro_sched_run(struct coro_sched *s)
+{
+    if (coro_running) {
+        fprintf(stderr, "coro: coro_sched_run called from a task\n");
+        abort();
+    }
+    size_t n = 0;
+    struct coro *c;
+    while ((c = ready_pop(s))) {
+        coro_running = c;
+        s->switches++;
+        ctx_switch(&s->main, &c->ctx, false);
+        coro_running = NULL;
+        n++;
+        if (c->finished)
+            stack_release(s, c); /* safe now: we are off its stack */
+    }
+    return n;
+}
+
+void coro_stats(const struct coro_sched *s, struct coro_stats *out)
+{
+    out->live = s->live;
+    out->ready = s->ready;
+    out->stacks_cached = s->cached;
+    out->stacks_mapped = s->live + s->cached;
+    out->spawned = s->spawned;
+    out->stacks_created = s->stacks_created;
+    out->switches = s->switches;
+    out->stack_high_water_bytes = s->high_water;
+}
+
+struct coro *coro_self(void)
+{
+    return coro_running;
+}
+
+const char *coro_where(const struct coro *c)
+{
+    return c->where;
+}
+
+void coro_yield_at(const char *where)
+{
+    struct coro *c = coro_running;
+    if (c)
+        ready_push(c->sched, c);
+    suspend(where);
+}
+
+/* ==================================================================================== */
+/* Futures */
+
+void coro_future_init(struct coro_future *f)
+{
+    f->done = false;
+    f->value = 0;
+    f->waiter = NULL;
+}
+
+void coro_future_resolve(struct coro_future *f, long value)
+{
+    if (f->done) {
+        fprintf(stderr, "coro: future resolved twice\n");
+        abort();
+    }
+    f->done = true;
+    f->value = value;
+    struct coro *w = f->waiter;
+    if (w) {
+        f->waiter = NULL;
+        ready_push(w->sched, w);
+    }
+}
+
+long coro_await_at(struct coro_future *f, const char *where)
+{
+    if (!f->done) {
+        if (f->waiter) {
+            fprintf(stderr, "coro: %s: future already awaited by another task\n", where);
+            abort();
+        }
+        f->waiter = coro_running;
+        suspend(where);
+    }
+    return f->value;
+}
+
+/* ==================================================================================== */
+/* Semaphore */
+
+void coro_sem_init(struct coro_sem *sem, long permits)
+{
+    sem->permits = permits;
+    sem->head = sem->tail = NULL;
+    sem->waiting = 0;
+}
+
+bool coro_sem_try_acquire(struct coro_sem *sem)
+{
+    /* a free permit with waiters queued cannot happen: release hands it to them */
+    if (sem->permits > 0) {
+        sem->permits--;
+        return true;
+    }
+    return false;
+}
+
+void coro_sem_acquire_at(struct coro_sem *sem, const char *where)
+{
+    if (coro_sem_try_acquire(sem))
+        return;
+    struct coro *c = coro_running;
+    if (!c) {
+        fprintf(stderr, "coro: %s: semaphore acquired outside a task\n", where);
+        abort();
+    }
+    c->next = NULL;
+    if (sem->tail)
+        sem->tail->next = c;
+    else
+        sem->head = c;
+    sem->tail = c;
+    sem->waiting++;
+    suspend(where);
+    /* resumed by coro_sem_release, which handed us its permit */
+}
+
+void coro_sem_release(struct coro_sem *sem)
+{
+    struct coro *w = sem->head;
+    if (!w) {
+        sem->permits++;
+        return;
+    }
+    sem->head = w->next;
+    if (!sem->head)
+        sem->tail = NULL;
+    sem->waiting--;
+    ready_push(w->sched, w);
+}
