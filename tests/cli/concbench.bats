@@ -3,15 +3,12 @@
 # (regressions, malformed files) and scripts/plot. Each test works in its own directory;
 # the runs start their own flagd on free ports (--port 0) and must leave none behind.
 
-bats_load_library bats-support
-bats_load_library bats-assert
+load helpers
 
 REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 FIXTURES=$BATS_TEST_DIRNAME/fixtures
 
 setup() {
-  BIN=${BIN:-bin}
-  [[ $BIN = /* ]] || BIN=$REPO/$BIN
   FLAGD=${FLAGD:-$BIN/flagd}
   # concbench's scratch directory (downloads, logs) lands here, so every process of this
   # test carries $BATS_TEST_TMPDIR in its command line: pgrep finds leftovers exactly.
@@ -21,6 +18,7 @@ setup() {
 }
 
 teardown() {
+  flagd_stop
   # Whatever a failed test left: never leak a server into the next one.
   local pids
   pids=$(pgrep -f -- "flagd.*--seed $SEED") && kill $pids 2>/dev/null || true
@@ -174,7 +172,7 @@ EOF
 # interrupt SIGNAL: start a long DELAY run, wait until a driver is running, send SIGNAL.
 interrupt() {
   "$BIN/concbench" run --workload flags --profile DELAY --drivers sequential --delay 500 \
-    --seed "$SEED" --flagd "$FLAGD" --out out >stdout 2>stderr &
+    --seed "$SEED" --flagd "$FLAGD" --out out >stdout 2>stderr 3>&- &
   local pid=$!
   for _ in $(seq 200); do
     pgrep -f -- "sequential flags .*$BATS_TEST_TMPDIR" >/dev/null && break
@@ -299,4 +297,16 @@ interrupt() {
   assert_output --regexp 'threadpool .* ok'
   run pgrep -f -- "$FIXTURES/hanging-driver"
   assert_failure
+}
+
+@test "run --server uses an existing flag server and validates against it" {
+  need_flagd
+  flagd_start --delay 10 --seed "$SEED"
+  run "$BIN/concbench" run --server "$ERROR_URL" --workload flags --runs 1 --warmup 0 --out out \
+    -- -l 30
+  assert_success
+  assert_output --partial "flags · SERVER — 30 codes"
+  refute_output --partial MISMATCH
+  s=$(col_index out/latest.csv profile)
+  [ "$(tail -n +2 out/latest.csv | cut -d, -f"$s" | sort -u)" = SERVER ]
 }
