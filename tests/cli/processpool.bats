@@ -37,8 +37,7 @@ same_counts_as_sequential() {
 
 # Restart flagd with longer delays, for tests that need transfers to overlap.
 slow_flagd() {
-  flagd_stop
-  flagd_start --delay "$1" --seed 7
+  flagd_start --delay "$1" --seed 7 # flagd_start stops the running one first
 }
 
 # wait_for FILE REGEX: until a line of FILE matches (the run is in the background)
@@ -54,6 +53,11 @@ wait_for() {
 
 @test "LOCAL -a gives the same ok / not found / errors as sequential" {
   same_counts_as_sequential -a -s "$LOCAL_URL"
+  [ "$(json ok)" -eq 193 ]
+}
+
+@test "DELAY -a gives the same ok / not found / errors as sequential" {
+  same_counts_as_sequential -a -s "$DELAY_URL"
   [ "$(json ok)" -eq 193 ]
 }
 
@@ -110,13 +114,13 @@ wait_for() {
 
 @test "flagd never sees more than -m requests in flight, and sees -m when there are enough codes" {
   slow_flagd 300
-  curl -fsS "$FLAGD_BASE/stats?reset=1" >/dev/null
+  flagd_stats '?reset=1' >/dev/null
   run "$BIN/$DRIVER" flags -a -l 20 -m 5 -s "$DELAY_URL" -o out --json
   assert_success
   [ "$(json ok)" -eq 20 ]
   [ "$(flagd_stats | jq .max_in_flight)" -eq 5 ]
 
-  curl -fsS "$FLAGD_BASE/stats?reset=1" >/dev/null
+  flagd_stats '?reset=1' >/dev/null
   run "$BIN/$DRIVER" flags -a -l 8 -m 50 -s "$DELAY_URL" -o out2 --json
   assert_success
   [ "$(json concurrency)" -eq 8 ]
@@ -139,7 +143,7 @@ none_left() {
 @test "a worker killed mid-run: its code is an error, the rest finish, exit 0, nothing left" {
   slow_flagd 300
   "$BIN/$DRIVER" flags -a -l 40 -m 4 -s "$DELAY_URL" -o "$BATS_TEST_TMPDIR/out" -v --json \
-    >stdout 2>stderr &
+    >stdout 2>stderr 3>&- &
   pid=$!
   wait_for stderr ' ok [0-9]+ bytes' # every worker is busy from now on
   victim=$(pids_of_run stderr | head -1)
@@ -160,7 +164,7 @@ none_left() {
 
 @test "SIGINT to the parent mid-run: every worker ends, partial summary, exit 130" {
   slow_flagd 300
-  "$BIN/$DRIVER" flags -a -m 4 -s "$DELAY_URL" -o "$BATS_TEST_TMPDIR/out" -v >stdout 2>stderr &
+  "$BIN/$DRIVER" flags -a -m 4 -s "$DELAY_URL" -o "$BATS_TEST_TMPDIR/out" -v >stdout 2>stderr 3>&- &
   pid=$!
   wait_for stderr ' ok [0-9]+ bytes'
   kill -INT "$pid"
@@ -175,7 +179,7 @@ none_left() {
 }
 
 @test "SIGTERM to the parent mid-run: exit 143, nothing left" {
-  "$BIN/$DRIVER" sha -j 400 -n 4M -w 3 -v >stdout 2>stderr &
+  "$BIN/$DRIVER" sha -j 400 -n 4M -w 3 -v >stdout 2>stderr 3>&- &
   pid=$!
   wait_for stderr 'job-[0-9]+ ok'
   kill -TERM "$pid"
@@ -190,7 +194,7 @@ none_left() {
   slow_flagd 300
   # a process group of its own, as a terminal's foreground job
   setsid "$BIN/$DRIVER" flags -a -m 4 -s "$DELAY_URL" -o "$BATS_TEST_TMPDIR/out" -v \
-    >stdout 2>stderr &
+    >stdout 2>stderr 3>&- &
   pid=$!
   wait_for stderr ' ok [0-9]+ bytes'
   [ "$(ps -o pgid= -p "$pid" | tr -d ' ')" -eq "$pid" ]

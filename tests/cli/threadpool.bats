@@ -36,8 +36,7 @@ same_counts_as_sequential() {
 
 # Restart flagd with longer delays, for tests that need transfers to overlap.
 slow_flagd() {
-  flagd_stop
-  flagd_start --delay "$1" --seed 7
+  flagd_start --delay "$1" --seed 7 # flagd_start stops the running one first
 }
 
 # wait_for FILE REGEX: until a line of FILE matches (the run is in the background)
@@ -53,6 +52,11 @@ wait_for() {
 
 @test "LOCAL -a gives the same ok / not found / errors as sequential" {
   same_counts_as_sequential -a -s "$LOCAL_URL"
+  [ "$(json ok)" -eq 193 ]
+}
+
+@test "DELAY -a gives the same ok / not found / errors as sequential" {
+  same_counts_as_sequential -a -s "$DELAY_URL"
   [ "$(json ok)" -eq 193 ]
 }
 
@@ -103,13 +107,13 @@ wait_for() {
 
 @test "flagd never sees more than -m requests in flight, and sees -m when there are enough codes" {
   slow_flagd 300
-  curl -fsS "$FLAGD_BASE/stats?reset=1" >/dev/null
+  flagd_stats '?reset=1' >/dev/null
   run "$BIN/$DRIVER" flags -a -l 20 -m 5 -s "$DELAY_URL" -o out --json
   assert_success
   [ "$(json ok)" -eq 20 ]
   [ "$(flagd_stats | jq .max_in_flight)" -eq 5 ]
 
-  curl -fsS "$FLAGD_BASE/stats?reset=1" >/dev/null
+  flagd_stats '?reset=1' >/dev/null
   run "$BIN/$DRIVER" flags -a -l 8 -m 50 -s "$DELAY_URL" -o out2 --json
   assert_success
   [ "$(json concurrency)" -eq 8 ]
@@ -118,7 +122,7 @@ wait_for() {
 
 @test "SIGINT mid-run stops handing out codes: partial summary and exit 130" {
   slow_flagd 300
-  "$BIN/$DRIVER" flags -a -m 4 -s "$DELAY_URL" -o out -v >stdout 2>stderr &
+  "$BIN/$DRIVER" flags -a -m 4 -s "$DELAY_URL" -o out -v >stdout 2>stderr 3>&- &
   pid=$!
   wait_for stderr ' ok [0-9]+ bytes'
   kill -INT "$pid"
