@@ -1,0 +1,330 @@
+#!/usr/bin/env bats
+# bin/flagd: the book's URLs, both root layouts, delays, a deterministic ERROR listener,
+# /stats, refusal of every path trick, options, signals, and thousands of waiting clients.
+
+bats_require_minimum_version 1.5.0 # run --separate-stderr, run !
+load helpers
+
+ROOT=/usr/share/flags/countries/16x11
+SEED=7
+
+setup() {
+  flagd_start --delay 20 --seed "$SEED"
+  cd "$BATS_TEST_TMPDIR"
+}
+
+teardown() {
+  flagd_stop
+}
+
+# status_of URL [curl options]: the HTTP status, or 000 when there was none
+status_of() {
+  local url=$1
+  shift
+  curl -s -o /dev/null -w '%{http_code}' "$@" "$url"
+}
+
+# assert_4xx CODE WHAT
+assert_4xx() {
+  [[ $1 =~ ^4[0-9][0-9]$ ]] || fail "$2: expected a 4xx status, got '$1'"
+}
+
+# book_root DIR CC...: DIR/cc/cc.gif for each code, copied from the system root
+book_root() {
+  local dir=$1 cc
+  shift
+  for cc in "$@"; do
+    mkdir -p "$dir/$cc"
+    cp "$ROOT/$cc.gif" "$dir/$cc/$cc.gif"
+  done
+}
+
+@test "LOCAL serves a gif byte-equal to the root's, as image/gif" {
+  run curl -fsS -o br.gif -w '%{content_type}' "$LOCAL_URL/br/br.gif"
+  assert_success
+  assert_output "image/gif"
+  cmp br.gif "$ROOT/br.gif"
+}
+
+@test "metadata.json is JSON naming the country from iso-codes: br is Brazil" {
+  run curl -fsS -D headers "$LOCAL_URL/br/metadata.json"
+  assert_success
+  assert_output '{"country": "Brazil", "iso_cc": "BR"}'
+  grep -qi '^content-type: application/json' headers
+  [ "$(curl -fsS "$LOCAL_URL/cn/metadata.json" | jq -r .country)" = "China" ]
+}
+
+@test "HEAD answers GET's headers with the body's length and no body" {
+  run curl -sS -I "$LOCAL_URL/br/br.gif"
+  assert_success
+  assert_line --partial "HTTP/1.1 200"
+  assert_output --partial "Content-Length: $(stat -c %s "$ROOT/br.gif")"
+  [ "$(curl -sS --head -o /dev/null -w '%{size_download}' "$LOCAL_URL/br/br.gif")" -eq 0 ]
+}
+
+@test "ss (no flag in the root) and zz are 404 for gif and metadata on every listener" {
+  for base in "$LOCAL_URL" "$DELAY_URL" "$ERROR_URL"; do
+    for cc in ss zz; do
+      [ "$(status_of "$base/$cc/$cc.gif")" = 404 ]
+      [ "$(status_of "$base/$cc/metadata.json")" = 404 ]
+    done
+  done
+}
+
+@test "a book-layout root serves its own metadata.json and builds the missing ones" {
+  book_root book br cn
+  echo '{"country": "Brasil", "iso_cc": "BR", "tld": "br"}' >book/br/metadata.json
+  flagd_start --root "$BATS_TEST_TMPDIR/book"
+  curl -fsS -o got.gif "$LOCAL_URL/cn/cn.gif"
+  cmp got.gif "$ROOT/cn.gif"
+  [ "$(curl -fsS "$LOCAL_URL/br/metadata.json" | jq -r .country)" = "Brasil" ]
+  [ "$(curl -fsS "$LOCAL_URL/cn/metadata.json" | jq -r .country)" = "China" ]
+  [ "$(status_of "$LOCAL_URL/id/id.gif")" = 404 ]
+  run "$BIN/flagd" --plan --root book
+  assert_success
+  assert_line --index 0 --regexp '^BR '
+  assert_line --index 1 --regexp '^CN '
+  [ "${#lines[@]}" -eq 2 ]
+}
+
+@test "a flat root serves cc.gif, with metadata from iso-codes or the code itself" {
+  mkdir flat
+  cp "$ROOT/br.gif" "$ROOT/fr.gif" flat/
+  cp "$ROOT/br.gif" flat/qz.gif # no such ISO country
+  flagd_start --root "$BATS_TEST_TMPDIR/flat"
+  curl -fsS -o got.gif "$LOCAL_URL/fr/fr.gif"
+  cmp got.gif "$ROOT/fr.gif"
+  [ "$(curl -fsS "$LOCAL_URL/fr/metadata.json" | jq -r .country)" = "France" ]
+  [ "$(curl -fsS "$LOCAL_URL/qz/metadata.json" | jq -c .)" = '{"country":"QZ","iso_cc":"QZ"}' ]
+  [ "$(status_of "$LOCAL_URL/cn/cn.gif")" = 404 ]
+}
+
+@test "DELAY answers no sooner than --delay 300 ms; LOCAL's answer is the same file" {
+  flagd_start --delay 300
+  run curl -fsS -o delayed.gif -w '%{time_total}' "$DELAY_URL/br/br.gif"
+  assert_success
+  awk -v t="$output" 'BEGIN { exit !(t >= 0.300) }' || fail "answered after $output s"
+  cmp delayed.gif "$ROOT/br.gif"
+}
+
+@test "ERROR answers every code of the plan with the plan's status; metadata shares it" {
+  plan=$("$BIN/flagd" --plan --seed "$SEED" --delay 20)
+  [ "$(wc -l <<<"$plan")" -eq "$(ls "$ROOT" | grep -cE '^[a-z]{2}\.gif$')" ]
+  : >urls
+  while read -r cc _; do
+    lc=${cc,,}
+    printf 'url = "%s/%s/%s.gif"\noutput = /dev/null\n' "$ERROR_URL" "$lc" "$lc" >>urls
+    printf 'url = "%s/%s/metadata.json"\noutput = /dev/null\n' "$ERROR_URL" "$lc" >>urls
+  done <<<"$plan"
+  curl -s --parallel --parallel-max 50 -K urls -w '%{url_effective} %{http_code}\n' >got
+  # "http://…/flags/br/br.gif 503" → "BR 503"
+  expected=$(awk '{ print $1, $2 }' <<<"$plan")
+  gifs=$(grep '\.gif ' got | sed -E 's|.*/flags/([a-z]{2})/[a-z]{2}\.gif |\1 |' | sort |
+         awk '{ print toupper($1), $2 }')
+  metas=$(grep 'metadata.json ' got | sed -E 's|.*/flags/([a-z]{2})/metadata.json |\1 |' |
+          sort | awk '{ print toupper($1), $2 }')
+  diff <(echo "$expected") <(echo "$gifs")
+  diff <(echo "$expected") <(echo "$metas")
+  grep -qE ' 50[023]$' <<<"$expected"
+  grep -qE ' 200$' <<<"$expected"
+}
+
+@test "--plan is CC STATUS DELAY_MS, the same for the same seed, another for another seed" {
+  run "$BIN/flagd" --plan --seed 11 --delay 100-300
+  assert_success
+  first=$output
+  for line in "${lines[@]}"; do
+    [[ $line =~ ^[A-Z]{2}\ (200|500|502|503)\ ([0-9]+)$ ]] || fail "bad plan line '$line'"
+    d=${BASH_REMATCH[2]}
+    [ "$d" -eq 0 ] || { [ "$d" -ge 100 ] && [ "$d" -le 300 ]; } || fail "delay out of range: '$line'"
+  done
+  run "$BIN/flagd" --plan --seed 11 --delay 100-300
+  [ "$output" = "$first" ]
+  run "$BIN/flagd" --plan --seed 12 --delay 100-300
+  [ "$output" != "$first" ]
+  # the extremes of --error-rate
+  [ "$("$BIN/flagd" --plan --error-rate 0 | awk '$2 != 200' | wc -l)" -eq 0 ]
+  [ "$("$BIN/flagd" --plan --error-rate 1 | awk '$2 == 200' | wc -l)" -eq 0 ]
+}
+
+@test "/stats counts answers by status, peaks at 5 for 5 concurrent DELAY requests, ?reset=1 zeroes" {
+  flagd_start --delay 500
+  curl -fsS "$LOCAL_URL/br/br.gif" -o /dev/null
+  curl -sS "$LOCAL_URL/zz/zz.gif" -o /dev/null
+  run flagd_stats
+  assert_success
+  [ "$(jq -c . <<<"$output")" = '{"requests":{"200":1,"404":1},"total":2,"in_flight":0,"max_in_flight":1}' ]
+  run flagd_stats '?reset=1'
+  [ "$(jq .total <<<"$output")" -eq 2 ] # the counts before the reset
+  run flagd_stats
+  [ "$(jq -c . <<<"$output")" = '{"requests":{},"total":0,"in_flight":0,"max_in_flight":0}' ]
+
+  run curl -sS --parallel --parallel-immediate --parallel-max 5 -w '%{http_code}\n' \
+    -o /dev/null -o /dev/null -o /dev/null -o /dev/null -o /dev/null \
+    "$DELAY_URL/br/br.gif" "$DELAY_URL/cn/cn.gif" "$DELAY_URL/in/in.gif" \
+    "$DELAY_URL/us/us.gif" "$DELAY_URL/id/id.gif"
+  assert_success
+  [ "$(grep -c '^200$' <<<"$output")" -eq 5 ]
+  run flagd_stats
+  [ "$(jq '.requests["200"]' <<<"$output")" -eq 5 ]
+  [ "$(jq .total <<<"$output")" -eq 5 ]
+  [ "$(jq .in_flight <<<"$output")" -eq 0 ]
+  [ "$(jq .max_in_flight <<<"$output")" -ge 5 ]
+}
+
+@test "traversal and encoding tricks get a 4xx and never a byte of the file" {
+  for path in /flags/../../etc/passwd /flags/%2e%2e/%2e%2e/etc/passwd /flags/br%2fbr.gif \
+              //etc/passwd /flags/br/../../../etc/passwd /flags/brr/brr.gif \
+              /flags/br/br.gif%00 /flags/br/%2e%2e/%2e%2e/etc/passwd /flags/BR/BR.gif \
+              "/flags/$(printf 'a%.0s' $(seq 300))" /flags/br/br.gif/ /flags/./br/br.gif; do
+    code=$(curl -s --path-as-is -o body -w '%{http_code}' "$FLAGD_BASE$path")
+    assert_4xx "$code" "$path"
+    ! grep -q 'root:' body || fail "$path leaked /etc/passwd"
+  done
+}
+
+@test "a symlink out of the root is refused with a warning; one inside it is served" {
+  mkdir tree
+  cp "$ROOT/br.gif" tree/
+  ln -s /etc/passwd tree/xx.gif
+  ln -s br.gif tree/zz.gif
+  mkdir tree/yy && ln -s /etc/passwd tree/yy/yy.gif
+  flagd_start --root "$BATS_TEST_TMPDIR/tree"
+  for cc in xx yy; do
+    code=$(curl -s --path-as-is -o body -w '%{http_code}' "$LOCAL_URL/$cc/$cc.gif")
+    assert_4xx "$code" "$cc.gif"
+    ! grep -q 'root:' body || fail "$cc.gif leaked /etc/passwd"
+  done
+  grep -q "xx.gif: it resolves to /etc/passwd, outside the root" "$FLAGD_ERR"
+  grep -q "yy.gif: it resolves to /etc/passwd, outside the root" "$FLAGD_ERR"
+  curl -fsS -o got.gif "$LOCAL_URL/zz/zz.gif"
+  cmp got.gif "$ROOT/br.gif"
+}
+
+@test "POST, PUT and DELETE are 405 with Allow: GET, HEAD" {
+  for m in POST PUT DELETE; do
+    run curl -sS -X "$m" -D - -o /dev/null "$LOCAL_URL/br/br.gif"
+    assert_line --partial "HTTP/1.1 405"
+    assert_output --partial "Allow: GET, HEAD"
+  done
+  [ "$(status_of "$FLAGD_BASE/stats" -X POST)" = 405 ]
+}
+
+@test "a 10 KiB header is refused with a 4xx (evhttp's limit is 8 KiB)" {
+  big=$(head -c 10240 /dev/zero | tr '\0' a)
+  code=$(status_of "$LOCAL_URL/br/br.gif" -H "X-Big: $big")
+  assert_4xx "$code" "10 KiB header"
+  [ "$(status_of "$LOCAL_URL/br/br.gif")" = 200 ] # and flagd is still fine
+}
+
+@test "an idle connection is closed after --timeout" {
+  flagd_start --timeout 1
+  port=${FLAGD_BASE##*:}
+  exec 5<>"/dev/tcp/127.0.0.1/$port"
+  # cat ends at flagd's EOF; timeout 10 only bounds a failure
+  run timeout 10 cat <&5
+  exec 5<&-
+  assert_success
+}
+
+@test "a delay longer than --timeout is still answered" {
+  flagd_start --timeout 1 --delay 1500
+  [ "$(status_of "$DELAY_URL/br/br.gif")" = 200 ]
+}
+
+@test "ready lines show the delay range, error rate and seed" {
+  flagd_start --delay 100-300 --error-rate 0.5 --seed 42
+  run cat "$FLAGD_OUT"
+  assert_line --index 0 --regexp '^flagd: LOCAL http://127\.0\.0\.1:[0-9]+/flags \(no delay\)$'
+  assert_line --index 1 --regexp '^flagd: DELAY http://127\.0\.0\.1:[0-9]+/flags \(delay 100-300 ms\)$'
+  assert_line --index 2 --regexp '^flagd: ERROR http://127\.0\.0\.1:[0-9]+/flags \(error rate 0\.5, half delayed, seed 42\)$'
+  [ "${#lines[@]}" -eq 3 ]
+}
+
+@test "--port already in use is exit 1 with one line" {
+  port=${FLAGD_BASE##*:}
+  run "$BIN/flagd" --port "$port"
+  assert_failure 1
+  [ "${#lines[@]}" -eq 1 ]
+  assert_output "flagd: cannot listen on 127.0.0.1:$port: Address already in use"
+}
+
+@test "bad values are exit 2 with one line naming the value, then usage, on stderr" {
+  run --separate-stderr "$BIN/flagd" --delay abc
+  assert_failure 2
+  [ -z "$output" ]
+  [ "${stderr_lines[0]}" = "flagd: bad value for --delay: 'abc'" ]
+  grep -q '^usage: flagd' <<<"$stderr"
+  for args in "--delay 5-2" "--delay -1" "--delay 1-" "--delay 9999999" "--error-rate 1.5" \
+              "--error-rate x" "--seed -1" "--seed 1x" "--port 70000" "--port" "--timeout 0" \
+              "--frobnicate" "extra"; do
+    run --separate-stderr "$BIN/flagd" $args
+    assert_failure 2
+    [[ ${stderr_lines[0]} =~ ^flagd:\ (bad\ value|unknown\ option|option|unexpected) ]] ||
+      fail "$args: first line '${stderr_lines[0]}'"
+    grep -q '^usage: flagd' <<<"$stderr"
+  done
+}
+
+@test "--help prints usage on stdout and exits 0" {
+  run --separate-stderr "$BIN/flagd" --help
+  assert_success
+  assert_line --index 0 --partial "usage: flagd"
+  [ -z "$stderr" ]
+}
+
+@test "a root without flags is exit 1 with one line" {
+  mkdir empty
+  run "$BIN/flagd" --port 0 --root empty
+  assert_failure 1
+  [ "${#lines[@]}" -eq 1 ]
+  assert_output --partial "no flags in empty"
+}
+
+@test "SIGTERM and SIGINT stop flagd with exit 0, also with delayed answers pending" {
+  flagd_start --delay 5000
+  curl -s -o /dev/null "$DELAY_URL/br/br.gif" 3>&- &
+  client=$!
+  for _ in $(seq 250); do
+    [ "$(flagd_stats | jq .in_flight)" -eq 1 ] && break
+    sleep 0.02
+  done
+  [ "$(flagd_stats | jq .in_flight)" -eq 1 ]
+  flagd_stop
+  [ "$FLAGD_STATUS" -eq 0 ]
+  wait "$client" || true
+
+  flagd_start
+  kill -INT "$FLAGD_PID"
+  rc=0
+  wait "$FLAGD_PID" || rc=$?
+  FLAGD_PID=
+  [ "$rc" -eq 0 ]
+}
+
+@test "2000 concurrent DELAY requests are all answered 200 while flagd holds 1500+ at once" {
+  flagd_start --delay 1000
+  codes=$("$BIN/flagd" --plan | awk '{ print tolower($1) }')
+  # 7 curl processes of up to 300 transfers each: curl 7.88 caps --parallel-max at 300
+  n=0
+  for part in 0 1 2 3 4 5 6; do : >"part$part"; done
+  while [ "$n" -lt 2000 ]; do
+    for cc in $codes; do
+      [ "$n" -lt 2000 ] || break
+      printf 'url = "%s/%s/%s.gif"\noutput = /dev/null\n' "$DELAY_URL" "$cc" "$cc" >>"part$((n % 7))"
+      n=$((n + 1))
+    done
+  done
+  pids=()
+  for part in 0 1 2 3 4 5 6; do
+    curl -s --parallel --parallel-immediate --parallel-max 300 --max-time 20 \
+      -K "part$part" -w '%{http_code}\n' >"codes$part" 3>&- &
+    pids+=($!)
+  done
+  for p in "${pids[@]}"; do wait "$p"; done
+  [ "$(cat codes* | grep -c '^200$')" -eq 2000 ]
+  run flagd_stats
+  [ "$(jq .total <<<"$output")" -eq 2000 ]
+  [ "$(jq .in_flight <<<"$output")" -eq 0 ]
+  [ "$(jq .max_in_flight <<<"$output")" -ge 1500 ] || fail "max_in_flight: $output"
+}
