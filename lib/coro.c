@@ -1,4 +1,4 @@
-/* coro — stackful coroutines (ucontext on mmap'd, guard-paged, cached stacks), futures and a
+/* coro — stackful coroutines (ucontext on mmap'd, guard-paged, reused stacks), futures and a
  * FIFO semaphore. The context switch itself lives in the ctx_* section and nowhere else. */
 #include "coro.h"
 
@@ -88,37 +88,50 @@ static void ctx_started(struct ctx *sched)
 }
 
 /* ==================================================================================== */
-/* Tasks and their stacks. One mapping per task:
+/* Tasks and their stacks. Each task's stack:
  *
  *     low  [ guard page, PROT_NONE ][ stack ... grows down ... | struct coro ]  high
  *
  * so an overflow hits the guard page (SIGSEGV) instead of another task's memory, and the
- * task's header shares the first touched page with the top of its stack. */
+ * task's header shares the first touched page with the top of its stack. Stacks are carved
+ * from slabs of CORO_SLAB_STACKS, reused LIFO (the warmest first) and unmapped only with
+ * the scheduler: one mmap and one munmap per slab instead of per task, and munmap is the
+ * expensive call (a TLB shootdown on every CPU the process ran on). */
+
+#define CORO_SLAB_STACKS 64
 
 struct coro {
     struct ctx ctx;
     struct coro_sched *sched;
     coro_fn *fn;
     void *arg;
-    struct coro *next;        /* ready queue, a semaphore's waiters, or the stack cache */
+    struct coro *next;        /* ready queue, a semaphore's waiters, or the free stacks */
     const char *where;        /* last suspension point */
     bool finished;
-    void *map;                /* the whole mapping, guard page included */
-    size_t map_bytes;
+    char *stack;              /* lowest usable byte, just above the guard page */
     unsigned valgrind_id;     /* valgrind's stack id */
+};
+
+struct coro_slab {
+    void *map;
+    size_t bytes;
+    struct coro_slab *next;
 };
 
 struct coro_sched {
     struct ctx main;                  /* the scheduler's own (thread) stack */
     struct coro *ready_head, *ready_tail;
     size_t ready;
-    struct coro *cache;               /* finished tasks' mappings, ready for reuse */
-    size_t cached, cache_max;
+    struct coro *free;                /* finished tasks' stacks, ready for reuse */
+    size_t n_free;
+    struct coro_slab *slabs;
+    char *carve;                      /* next unused stack of the newest slab */
+    size_t carve_left;
     size_t live;
-    size_t page_bytes, map_bytes;     /* per task */
+    size_t page_bytes, map_bytes;     /* per task, guard page included */
     bool paint;
     size_t high_water;
-    uint64_t spawned, stacks_created, switches;
+    uint64_t spawned, stacks_created, switches, slabs_mapped;
 };
 
 /* The running task: the one documented mutable global (per thread). */
@@ -129,83 +142,74 @@ static size_t round_up(size_t n, size_t to)
     return (n + to - 1) / to * to;
 }
 
-static char *stack_low(const struct coro *c, size_t page)
+static size_t stack_usable(const struct coro *c)
 {
-    return (char *)c->map + page;
+    return (size_t)((char *)c - c->stack);
 }
 
-static size_t stack_usable(const struct coro *c, size_t page)
-{
-    return (size_t)((char *)c - stack_low(c, page));
-}
-
-/* Map a new task: guard page at the low end, the header at the high end. */
+/* A new stack: the next one of the newest slab, mapping a slab when none is left. */
 static struct coro *stack_map(struct coro_sched *s)
 {
-    void *map = mmap(NULL, s->map_bytes, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
-    if (map == MAP_FAILED)
-        return NULL;
-    if (mprotect(map, s->page_bytes, PROT_NONE) != 0) {
-        munmap(map, s->map_bytes);
-        return NULL;
+    if (!s->carve_left) {
+        struct coro_slab *slab = malloc(sizeof *slab);
+        if (!slab)
+            return NULL;
+        slab->bytes = CORO_SLAB_STACKS * s->map_bytes;
+        slab->map = mmap(NULL, slab->bytes, PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+        if (slab->map == MAP_FAILED) {
+            free(slab);
+            return NULL;
+        }
+        slab->next = s->slabs;
+        s->slabs = slab;
+        s->carve = slab->map;
+        s->carve_left = CORO_SLAB_STACKS;
+        s->slabs_mapped++;
     }
+    char *map = s->carve;
+    if (mprotect(map, s->page_bytes, PROT_NONE) != 0)
+        return NULL; /* the stack stays uncarved: the next call tries it again */
+    s->carve += s->map_bytes;
+    s->carve_left--;
     /* header at the top, 64-byte aligned (the stack below it must stay 16-byte aligned) */
     uintptr_t top = (uintptr_t)map + s->map_bytes;
     struct coro *c = (struct coro *)((top - sizeof(struct coro)) & ~(uintptr_t)63);
     memset(c, 0, sizeof *c);
-    c->map = map;
-    c->map_bytes = s->map_bytes;
     c->sched = s;
+    c->stack = map + s->page_bytes;
     if (s->paint)
-        memset(stack_low(c, s->page_bytes), CORO_PAINT, stack_usable(c, s->page_bytes));
+        memset(c->stack, CORO_PAINT, stack_usable(c));
 #ifdef CORO_VALGRIND
-    c->valgrind_id = VALGRIND_STACK_REGISTER(stack_low(c, s->page_bytes), (char *)c);
+    c->valgrind_id = VALGRIND_STACK_REGISTER(c->stack, (char *)c);
 #endif
     s->stacks_created++;
     return c;
 }
 
-static void stack_unmap(struct coro_sched *s, struct coro *c)
-{
-    (void)s;
-#ifdef CORO_VALGRIND
-    VALGRIND_STACK_DEREGISTER(c->valgrind_id);
-#endif
-#ifdef CORO_ASAN
-    ASAN_UNPOISON_MEMORY_REGION(stack_low(c, s->page_bytes), stack_usable(c, s->page_bytes));
-#endif
-    munmap(c->map, c->map_bytes);
-}
-
-/* A finished task's stack: measure it (when painted), then cache or unmap it. */
+/* A finished task's stack: measure it (when painted) and keep it for the next task. */
 static void stack_release(struct coro_sched *s, struct coro *c)
 {
-    size_t usable = stack_usable(c, s->page_bytes);
-    char *low = stack_low(c, s->page_bytes);
+    size_t usable = stack_usable(c);
 #ifdef CORO_ASAN
     /* the task's last frames never returned: their redzones would trip the next user */
-    ASAN_UNPOISON_MEMORY_REGION(low, usable);
+    ASAN_UNPOISON_MEMORY_REGION(c->stack, usable);
 #endif
     if (s->paint) {
 #ifdef CORO_VALGRIND
-        VALGRIND_MAKE_MEM_DEFINED(low, usable); /* below the dead task's last stack pointer */
+        VALGRIND_MAKE_MEM_DEFINED(c->stack, usable); /* below the dead task's last frame */
 #endif
         size_t untouched = 0;
-        while (untouched < usable && (unsigned char)low[untouched] == CORO_PAINT)
+        while (untouched < usable && (unsigned char)c->stack[untouched] == CORO_PAINT)
             untouched++;
         if (usable - untouched > s->high_water)
             s->high_water = usable - untouched;
-        memset(low, CORO_PAINT, usable - untouched);
+        memset(c->stack, CORO_PAINT, usable - untouched);
     }
     s->live--;
-    if (s->cached < s->cache_max) {
-        c->next = s->cache;
-        s->cache = c;
-        s->cached++;
-    } else {
-        stack_unmap(s, c);
-    }
+    c->next = s->free;
+    s->free = c;
+    s->n_free++;
 }
 
 static void ready_push(struct coro_sched *s, struct coro *c)
@@ -275,7 +279,6 @@ int coro_sched_create(struct coro_sched **out, const struct coro_config *cfg, ch
         return -EINVAL;
     }
     s->map_bytes = s->page_bytes + round_up(stack, s->page_bytes);
-    s->cache_max = cfg->cache_stacks ? cfg->cache_stacks : CORO_DEFAULT_CACHE_STACKS;
     s->paint = cfg->paint_stacks;
     *out = s;
     return 0;
@@ -289,20 +292,29 @@ void coro_sched_destroy(struct coro_sched *s)
         fprintf(stderr, "coro: destroying a scheduler with %zu live tasks\n", s->live);
         abort(); /* their stacks hold frames we cannot unwind */
     }
-    while (s->cache) {
-        struct coro *c = s->cache;
-        s->cache = c->next;
-        stack_unmap(s, c);
+    for (struct coro *c = s->free; c; c = c->next) {
+#ifdef CORO_VALGRIND
+        VALGRIND_STACK_DEREGISTER(c->valgrind_id);
+#endif
+    }
+    while (s->slabs) {
+        struct coro_slab *slab = s->slabs;
+        s->slabs = slab->next;
+#ifdef CORO_ASAN
+        ASAN_UNPOISON_MEMORY_REGION(slab->map, slab->bytes);
+#endif
+        munmap(slab->map, slab->bytes);
+        free(slab);
     }
     free(s);
 }
 
 int coro_spawn(struct coro_sched *s, coro_fn *fn, void *arg, struct coro **out)
 {
-    struct coro *c = s->cache;
+    struct coro *c = s->free;
     if (c) {
-        s->cache = c->next;
-        s->cached--;
+        s->free = c->next;
+        s->n_free--;
     } else if (!(c = stack_map(s))) {
         return -ENOMEM;
     }
@@ -310,11 +322,10 @@ int coro_spawn(struct coro_sched *s, coro_fn *fn, void *arg, struct coro **out)
     c->arg = arg;
     c->where = NULL;
     c->finished = false;
-    if (ctx_make(&c->ctx, stack_low(c, s->page_bytes), stack_usable(c, s->page_bytes),
-                 task_entry) != 0) {
-        c->next = s->cache; /* back to the cache; it is still a valid mapping */
-        s->cache = c;
-        s->cached++;
+    if (ctx_make(&c->ctx, c->stack, stack_usable(c), task_entry) != 0) {
+        c->next = s->free; /* back with the free stacks; it is still a valid mapping */
+        s->free = c;
+        s->n_free++;
         return -ENOMEM;
     }
     s->live++;
@@ -349,8 +360,9 @@ void coro_stats(const struct coro_sched *s, struct coro_stats *out)
 {
     out->live = s->live;
     out->ready = s->ready;
-    out->stacks_cached = s->cached;
-    out->stacks_mapped = s->live + s->cached;
+    out->stacks_free = s->n_free;
+    out->stacks_mapped = s->live + s->n_free;
+    out->slabs_mapped = s->slabs_mapped;
     out->spawned = s->spawned;
     out->stacks_created = s->stacks_created;
     out->switches = s->switches;

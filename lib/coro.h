@@ -19,7 +19,6 @@
  * under 16 KiB, see test_coro's high-water test. 4x headroom, and 10,000 tasks still
  * reserve only 640 MiB of address space, of which only the touched pages become RSS. */
 #define CORO_DEFAULT_STACK_BYTES (64 * 1024)
-#define CORO_DEFAULT_CACHE_STACKS 1024 /* finished stacks kept mapped for the next spawn */
 
 struct coro;       /* a task; opaque */
 struct coro_sched; /* the scheduler of one thread; opaque */
@@ -29,7 +28,6 @@ typedef void coro_fn(void *arg);
 /* How to build a scheduler. Zeroed fields take the defaults. */
 struct coro_config {
     size_t stack_bytes;   /* usable stack per task, rounded up to pages; 0 = default */
-    size_t cache_stacks;  /* finished stacks kept for reuse; 0 = default; SIZE_MAX = all */
     bool paint_stacks;    /* fill each stack with a pattern when it is mapped, so that
                            * coro_stats() can report the deepest use (tests, tuning) */
 };
@@ -37,10 +35,11 @@ struct coro_config {
 struct coro_stats {
     size_t live;                 /* spawned and not finished */
     size_t ready;                /* waiting to be resumed by coro_sched_run */
-    size_t stacks_mapped;        /* live + cached */
-    size_t stacks_cached;
+    size_t stacks_mapped;        /* live + free: the most tasks ever alive at once */
+    size_t stacks_free;          /* finished tasks' stacks, kept for the next spawns */
     uint64_t spawned;            /* tasks ever spawned */
-    uint64_t stacks_created;     /* mmap calls: spawned - stacks_created were reuses */
+    uint64_t stacks_created;     /* stacks carved: spawned - stacks_created were reuses */
+    uint64_t slabs_mapped;       /* mmap calls (one per CORO_SLAB_STACKS stacks) */
     uint64_t switches;           /* context switches into tasks */
     size_t stack_high_water_bytes; /* deepest use of any stack (paint_stacks only, else 0) */
 };
@@ -50,11 +49,14 @@ struct coro_stats {
 int coro_sched_create(struct coro_sched **out, const struct coro_config *cfg, char *err,
                       size_t errlen) __attribute__((warn_unused_result));
 
-/* Unmap every cached stack and free the scheduler. Every task must have finished
+/* Unmap every stack and free the scheduler. Every task must have finished
  * (a live task's stack cannot be unwound from outside); NULL is a no-op. */
 void coro_sched_destroy(struct coro_sched *s);
 
-/* Create a task that will run fn(arg) on its own stack. It is queued as ready and first
+/* Create a task that will run fn(arg) on its own stack (a finished task's when there is
+ * one: stacks are kept until coro_sched_destroy, so the most ever alive at once stay
+ * mapped; each costs address space, and RSS only for the pages it touched). It is queued
+ * as ready and first
  * runs at the next coro_sched_run (a task spawning a task does not switch). Returns 0 (and
  * *out when out is not NULL; the pointer is valid until the task finishes), or -ENOMEM
  * when no stack could be mapped. Callable from tasks and from the scheduler's thread. */

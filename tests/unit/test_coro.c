@@ -274,7 +274,7 @@ static void a_finished_tasks_stack_is_reused_by_the_next(void **state)
     assert_int_equal(st.spawned, 10);
     assert_int_equal(st.stacks_created, 1);
     assert_int_equal(st.stacks_mapped, 1);
-    assert_int_equal(st.stacks_cached, 1);
+    assert_int_equal(st.stacks_free, 1);
     coro_sched_destroy(s);
 }
 
@@ -339,18 +339,26 @@ static void hundred_thousand_tasks_reuse_the_stacks_of_the_widest_wave(void **st
     coro_sched_destroy(s);
 }
 
-static void cache_keeps_at_most_cache_stacks(void **state)
+static void stacks_are_mapped_in_slabs_not_one_mmap_per_task(void **state)
 {
     (void)state;
-    struct coro_config cfg = {.cache_stacks = 2};
-    struct coro_sched *s = sched_new(&cfg);
-    for (int i = 0; i < 5; i++)
-        assert_int_equal(coro_spawn(s, does_nothing, NULL, NULL), 0);
+    enum { N = 100 };
+    struct coro_sched *s = sched_new(NULL);
+    static struct wave waves[N];
+    for (int i = 0; i < N; i++) {
+        coro_future_init(&waves[i].f);
+        assert_int_equal(coro_spawn(s, awaits_wave, &waves[i], NULL), 0);
+    }
     coro_sched_run(s);
     struct coro_stats st;
     coro_stats(s, &st);
-    assert_int_equal(st.stacks_created, 5);
-    assert_int_equal(st.stacks_mapped, 2);
+    assert_int_equal(st.stacks_created, N);
+    assert_true(st.slabs_mapped >= 1 && st.slabs_mapped < N / 10);
+    for (int i = 0; i < N; i++)
+        coro_future_resolve(&waves[i].f, 0);
+    coro_sched_run(s);
+    coro_stats(s, &st);
+    assert_int_equal(st.stacks_free, N);
     coro_sched_destroy(s);
 }
 
@@ -462,7 +470,7 @@ int main(void)
         cmocka_unit_test(semaphore_bounds_how_many_hold_it_at_once),
         cmocka_unit_test(a_finished_tasks_stack_is_reused_by_the_next),
         cmocka_unit_test(hundred_thousand_tasks_reuse_the_stacks_of_the_widest_wave),
-        cmocka_unit_test(cache_keeps_at_most_cache_stacks),
+        cmocka_unit_test(stacks_are_mapped_in_slabs_not_one_mmap_per_task),
         cmocka_unit_test(painted_stacks_report_how_deep_tasks_went),
         cmocka_unit_test(a_stack_overflow_hits_the_guard_page_and_dies_of_sigsegv),
     };
