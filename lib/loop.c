@@ -13,15 +13,28 @@
 /* One transfer in flight: lives on the awaiting task's stack. */
 struct loop_xfer {
     CURL *easy;
+    struct loop_shard *shard;
     struct coro_future done;          /* resolved with the CURLcode */
     struct loop_xfer *prev, *next;    /* the loop's in-flight list (for loop_stop) */
+};
+
+/* One curl multi handle and its timer. curl 7.88 walks a multi handle's whole connection
+ * cache on every new transfer (looking for an idle connection) and again on every
+ * curl_multi_remove_handle (looking for CONNECT_ONLY ones): O(n) each, O(n^2) for n
+ * transfers at once. So above LOOP_SHARD_CONNECTIONS transfers the loop spreads them over
+ * several multi handles ("shards"), each with its own cache, and each walk stays short. */
+struct loop_shard {
+    struct loop *loop;
+    CURLM *multi;
+    struct event *timer;              /* curl's single timeout (CURLMOPT_TIMERFUNCTION) */
+    size_t in_flight;
 };
 
 struct loop {
     struct coro_sched *sched;
     struct event_base *base;
-    CURLM *multi;
-    struct event *curl_timer;         /* curl's single timeout (CURLMOPT_TIMERFUNCTION) */
+    struct loop_shard *shards;
+    size_t n_shards;
     struct event *stop_timer;         /* polls stop_requested() while the loop sleeps */
     struct event *work_event;         /* the executor's eventfd */
     struct tpool *executor;
@@ -45,11 +58,12 @@ static void fail(struct loop *l, const char *what, const char *why)
 
 /* After every curl_multi_socket_action: hand each finished transfer back to its task.
  * The task only becomes ready here; it runs once the event callback has returned. */
-static void drain_done(struct loop *l)
+static void drain_done(struct loop_shard *sh)
 {
+    struct loop *l = sh->loop;
     CURLMsg *msg;
     int left;
-    while ((msg = curl_multi_info_read(l->multi, &left))) {
+    while ((msg = curl_multi_info_read(sh->multi, &left))) {
         if (msg->msg != CURLMSG_DONE)
             continue;
         CURL *easy = msg->easy_handle;
@@ -59,9 +73,10 @@ static void drain_done(struct loop *l)
         long connects = 0;
         if (curl_easy_getinfo(easy, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK)
             l->connects += (uint64_t)connects;
-        curl_multi_remove_handle(l->multi, easy);
+        curl_multi_remove_handle(sh->multi, easy);
         if (!x)
             continue; /* not ours: cannot happen */
+        sh->in_flight--;
         if (x->prev)
             x->prev->next = x->next;
         else
@@ -76,24 +91,24 @@ static void drain_done(struct loop *l)
 
 static void on_socket_event(evutil_socket_t fd, short what, void *arg)
 {
-    struct loop *l = arg;
+    struct loop_shard *sh = arg;
     int bits = (what & EV_READ ? CURL_CSELECT_IN : 0) | (what & EV_WRITE ? CURL_CSELECT_OUT : 0);
     int running;
-    CURLMcode mc = curl_multi_socket_action(l->multi, fd, bits, &running);
+    CURLMcode mc = curl_multi_socket_action(sh->multi, fd, bits, &running);
     if (mc != CURLM_OK)
-        fail(l, "curl_multi_socket_action", curl_multi_strerror(mc));
-    drain_done(l);
+        fail(sh->loop, "curl_multi_socket_action", curl_multi_strerror(mc));
+    drain_done(sh);
 }
 
 static void on_curl_timer(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd, (void)what;
-    struct loop *l = arg;
+    struct loop_shard *sh = arg;
     int running;
-    CURLMcode mc = curl_multi_socket_action(l->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    CURLMcode mc = curl_multi_socket_action(sh->multi, CURL_SOCKET_TIMEOUT, 0, &running);
     if (mc != CURLM_OK)
-        fail(l, "curl_multi_socket_action", curl_multi_strerror(mc));
-    drain_done(l);
+        fail(sh->loop, "curl_multi_socket_action", curl_multi_strerror(mc));
+    drain_done(sh);
 }
 
 /* CURLMOPT_SOCKETFUNCTION: watch s for what curl wants. The socket's struct event is its
@@ -102,7 +117,8 @@ static void on_curl_timer(evutil_socket_t fd, short what, void *arg)
 static int on_curl_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
 {
     (void)easy;
-    struct loop *l = userp;
+    struct loop_shard *sh = userp;
+    struct loop *l = sh->loop;
     struct event *ev = socketp;
     if (what == CURL_POLL_REMOVE) {
         if (ev) {
@@ -114,16 +130,16 @@ static int on_curl_socket(CURL *easy, curl_socket_t s, int what, void *userp, vo
     short kind = (short)((what & CURL_POLL_IN ? EV_READ : 0) | (what & CURL_POLL_OUT ? EV_WRITE : 0)
                          | EV_PERSIST);
     if (!ev) {
-        ev = event_new(l->base, s, kind, on_socket_event, l);
+        ev = event_new(l->base, s, kind, on_socket_event, sh);
         if (!ev) {
             fail(l, "event_new", "out of memory");
             return -1;
         }
         l->sockets++;
-        curl_multi_assign(l->multi, s, ev);
+        curl_multi_assign(sh->multi, s, ev);
     } else {
         event_del(ev);
-        event_assign(ev, l->base, s, kind, on_socket_event, l);
+        event_assign(ev, l->base, s, kind, on_socket_event, sh);
     }
     if (event_add(ev, NULL) != 0) {
         fail(l, "event_add", "cannot watch a socket");
@@ -136,13 +152,13 @@ static int on_curl_socket(CURL *easy, curl_socket_t s, int what, void *userp, vo
 static int on_curl_timeout(CURLM *multi, long timeout_ms, void *userp)
 {
     (void)multi;
-    struct loop *l = userp;
+    struct loop_shard *sh = userp;
     if (timeout_ms < 0) {
-        evtimer_del(l->curl_timer);
+        evtimer_del(sh->timer);
         return 0;
     }
     struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
-    return evtimer_add(l->curl_timer, &tv) == 0 ? 0 : -1;
+    return evtimer_add(sh->timer, &tv) == 0 ? 0 : -1;
 }
 
 static void on_stop_timer(evutil_socket_t fd, short what, void *arg)
@@ -163,6 +179,23 @@ static void on_work_done(evutil_socket_t fd, short what, void *arg)
     }
 }
 
+static int shard_init(struct loop_shard *sh, struct loop *l, long conns)
+{
+    sh->loop = l;
+    if (!(sh->multi = curl_multi_init()) || !(sh->timer = evtimer_new(l->base, on_curl_timer, sh)))
+        return -1;
+    curl_multi_setopt(sh->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
+    curl_multi_setopt(sh->multi, CURLMOPT_SOCKETDATA, sh);
+    curl_multi_setopt(sh->multi, CURLMOPT_TIMERFUNCTION, on_curl_timeout);
+    curl_multi_setopt(sh->multi, CURLMOPT_TIMERDATA, sh);
+    /* Every transfer goes to one host: let all of them connect at once (the caller's
+     * semaphore is the real bound), and keep as many alive for reuse: a smaller cache
+     * would also cost a walk of the whole cache on every transfer's end. */
+    curl_multi_setopt(sh->multi, CURLMOPT_MAX_HOST_CONNECTIONS, conns);
+    curl_multi_setopt(sh->multi, CURLMOPT_MAXCONNECTS, conns);
+    return 0;
+}
+
 int loop_create(struct loop **out, struct coro_sched *s, const struct loop_config *cfg,
                 char *err, size_t errlen)
 {
@@ -177,22 +210,21 @@ int loop_create(struct loop **out, struct coro_sched *s, const struct loop_confi
     }
     l->sched = s;
     l->executor = cfg->executor;
-    long conns = cfg->max_connections ? (long)cfg->max_connections : LOOP_DEFAULT_CONNECTIONS;
-    if (!(l->base = event_base_new()) || !(l->multi = curl_multi_init())
-        || !(l->curl_timer = evtimer_new(l->base, on_curl_timer, l))
+    size_t conns = cfg->max_connections ? cfg->max_connections : LOOP_DEFAULT_CONNECTIONS;
+    l->n_shards = (conns + LOOP_SHARD_CONNECTIONS - 1) / LOOP_SHARD_CONNECTIONS;
+    long per_shard = (long)((conns + l->n_shards - 1) / l->n_shards);
+    if (!(l->base = event_base_new()) || !(l->shards = calloc(l->n_shards, sizeof *l->shards))
         || !(l->stop_timer = event_new(l->base, -1, EV_PERSIST, on_stop_timer, l))) {
-        snprintf(err, errlen, "cannot create the event loop (libevent/libcurl)");
+        snprintf(err, errlen, "cannot create the event loop (libevent)");
         loop_destroy(l);
         return -ENOMEM;
     }
-    curl_multi_setopt(l->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
-    curl_multi_setopt(l->multi, CURLMOPT_SOCKETDATA, l);
-    curl_multi_setopt(l->multi, CURLMOPT_TIMERFUNCTION, on_curl_timeout);
-    curl_multi_setopt(l->multi, CURLMOPT_TIMERDATA, l);
-    /* Every transfer goes to one host: let all of them connect at once (the caller's
-     * semaphore is the real bound), and keep that many alive for reuse. */
-    curl_multi_setopt(l->multi, CURLMOPT_MAX_HOST_CONNECTIONS, conns);
-    curl_multi_setopt(l->multi, CURLMOPT_MAXCONNECTS, conns);
+    for (size_t i = 0; i < l->n_shards; i++)
+        if (shard_init(&l->shards[i], l, per_shard) != 0) {
+            snprintf(err, errlen, "cannot create a curl multi handle");
+            loop_destroy(l);
+            return -ENOMEM;
+        }
     if (l->executor) {
         l->work_event = event_new(l->base, tpool_notify_fd(l->executor), EV_READ | EV_PERSIST,
                                   on_work_done, l);
@@ -211,14 +243,19 @@ void loop_destroy(struct loop *l)
 {
     if (!l)
         return;
-    if (l->multi)
-        curl_multi_cleanup(l->multi); /* closes cached connections: socket callbacks free events */
+    for (size_t i = 0; l->shards && i < l->n_shards; i++) {
+        struct loop_shard *sh = &l->shards[i];
+        if (sh->multi)
+            curl_multi_cleanup(sh->multi); /* closes cached connections: the socket
+                                            * callback frees their events */
+        if (sh->timer)
+            event_free(sh->timer);
+    }
+    free(l->shards);
     if (l->work_event)
         event_free(l->work_event);
     if (l->stop_timer)
         event_free(l->stop_timer);
-    if (l->curl_timer)
-        event_free(l->curl_timer);
     if (l->base)
         event_base_free(l->base);
     free(l);
@@ -228,12 +265,18 @@ CURLcode loop_perform(struct loop *l, CURL *easy)
 {
     if (l->stopping)
         return CURLE_ABORTED_BY_CALLBACK;
-    struct loop_xfer x = {.easy = easy};
+    /* the least busy shard: its idle connections are the likeliest to be reused */
+    struct loop_shard *sh = &l->shards[0];
+    for (size_t i = 1; i < l->n_shards; i++)
+        if (l->shards[i].in_flight < sh->in_flight)
+            sh = &l->shards[i];
+    struct loop_xfer x = {.easy = easy, .shard = sh};
     coro_future_init(&x.done);
     curl_easy_setopt(easy, CURLOPT_PRIVATE, (char *)&x);
-    CURLMcode mc = curl_multi_add_handle(l->multi, easy);
+    CURLMcode mc = curl_multi_add_handle(sh->multi, easy);
     if (mc != CURLM_OK)
         return mc == CURLM_OUT_OF_MEMORY ? CURLE_OUT_OF_MEMORY : CURLE_FAILED_INIT;
+    sh->in_flight++;
     x.next = l->xfers;
     if (x.next)
         x.next->prev = &x;
@@ -268,7 +311,8 @@ void loop_stop(struct loop *l)
     while (l->xfers) {
         struct loop_xfer *x = l->xfers;
         l->xfers = x->next;
-        curl_multi_remove_handle(l->multi, x->easy);
+        curl_multi_remove_handle(x->shard->multi, x->easy);
+        x->shard->in_flight--;
         l->in_flight--;
         l->transfers++;
         coro_future_resolve(&x->done, CURLE_ABORTED_BY_CALLBACK);
@@ -331,4 +375,5 @@ void loop_stats(const struct loop *l, struct loop_stats *out)
     out->transfers = l->transfers;
     out->connects = l->connects;
     out->work_pending = l->work_pending;
+    out->multis = l->n_shards;
 }

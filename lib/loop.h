@@ -15,6 +15,9 @@
 #include "threadpool.h"
 
 #define LOOP_DEFAULT_CONNECTIONS 100 /* connections to one host, and kept alive, at most */
+#define LOOP_SHARD_CONNECTIONS 256   /* transfers per curl multi handle, at most: curl 7.88
+                                      * walks a multi's whole connection cache at each
+                                      * transfer's start and end (see loop.c) */
 #define LOOP_STOP_POLL_MS 50         /* how soon a SIGINT/SIGTERM is noticed while idle */
 
 struct loop; /* opaque */
@@ -87,6 +90,7 @@ struct loop_stats {
     uint64_t transfers;        /* transfers completed (or aborted) */
     uint64_t connects;         /* new connections made (the rest reused one) */
     size_t work_pending;       /* executor items submitted and not yet back */
+    size_t multis;             /* curl multi handles (shards) */
 };
 
 void loop_stats(const struct loop *l, struct loop_stats *out);
