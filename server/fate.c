@@ -2,11 +2,13 @@
 #include "fate.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 
 static const int error_statuses[] = { 500, 502, 503 };
 #define N_ERROR_STATUSES (sizeof error_statuses / sizeof error_statuses[0])
 
 static const char *const listener_names[FATE_LISTENERS] = { "LOCAL", "DELAY", "ERROR" };
+static const char *const fault_names[FATE_FAULTS] = { "none", "reset", "truncate", "stall" };
 
 /* Sebastiano Vigna's splitmix64 finaliser: every input bit flips about half the output
  * bits, so neighbouring codes ("ba", "bb") get unrelated fates. */
@@ -42,9 +44,27 @@ static unsigned draw_delay(const struct fate_config *c, enum fate_listener l, co
     return c->delay_min_ms + (unsigned)(fate_hash(c->seed, l, cc, FATE_TAG_DELAY) % span);
 }
 
+static bool hits(const struct fate_config *c, enum fate_listener l, const char *cc,
+                 enum fate_tag tag, double rate)
+{
+    return rate > 0 && unit_interval(fate_hash(c->seed, l, cc, tag)) < rate;
+}
+
+static enum fate_fault draw_fault(const struct fate_config *c, enum fate_listener l,
+                                  const char *cc)
+{
+    if (hits(c, l, cc, FATE_TAG_RESET, c->reset_rate))
+        return FATE_FAULT_RESET;
+    if (hits(c, l, cc, FATE_TAG_TRUNCATE, c->truncate_rate))
+        return FATE_FAULT_TRUNCATE;
+    if (hits(c, l, cc, FATE_TAG_STALL, c->stall_rate))
+        return FATE_FAULT_STALL;
+    return FATE_FAULT_NONE;
+}
+
 struct fate fate_of(const struct fate_config *c, enum fate_listener l, const char *cc)
 {
-    struct fate f = { .status = 200, .delay_ms = 0 };
+    struct fate f = { .status = 200, .delay_ms = 0, .fault = FATE_FAULT_NONE };
     switch (l) {
     case FATE_DELAY:
         f.delay_ms = draw_delay(c, l, cc);
@@ -56,6 +76,8 @@ struct fate fate_of(const struct fate_config *c, enum fate_listener l, const cha
         }
         if (fate_hash(c->seed, l, cc, FATE_TAG_HALF) & 1)
             f.delay_ms = draw_delay(c, l, cc);
+        if (f.status == 200)
+            f.fault = draw_fault(c, l, cc);
         break;
     default:
         break;
@@ -66,4 +88,9 @@ struct fate fate_of(const struct fate_config *c, enum fate_listener l, const cha
 const char *fate_listener_name(enum fate_listener l)
 {
     return (unsigned)l < FATE_LISTENERS ? listener_names[l] : "?";
+}
+
+const char *fate_fault_name(enum fate_fault f)
+{
+    return (unsigned)f < FATE_FAULTS ? fault_names[f] : "?";
 }

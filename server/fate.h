@@ -17,11 +17,25 @@ struct fate_config {
     double error_rate;      /* --error-rate, 0..1: chance that a code fails on ERROR */
     unsigned delay_min_ms;  /* --delay MIN-MAX (MIN = MAX for --delay MS) */
     unsigned delay_max_ms;
+    double reset_rate;      /* --reset-rate, 0..1: chance of a connection reset on ERROR */
+    double truncate_rate;   /* --truncate-rate: chance of half a body, then close */
+    double stall_rate;      /* --stall-rate: chance of half a body, then silence */
+};
+
+/* Transport faults, on the ERROR listener only, among the codes that answer 200. */
+enum fate_fault {
+    FATE_FAULT_NONE = 0,
+    FATE_FAULT_RESET,       /* no answer: the connection is reset (TCP RST) */
+    FATE_FAULT_TRUNCATE,    /* 200, the full Content-Length, half the body, then close */
+    FATE_FAULT_STALL,       /* 200, the full Content-Length, half the body, then nothing
+                               until the idle timeout closes the connection */
+    FATE_FAULTS
 };
 
 struct fate {
     int status;             /* 200 (serve the file), or 500, 502, 503 on ERROR */
     unsigned delay_ms;      /* how long the answer waits; 0 = at once */
+    enum fate_fault fault;  /* FATE_FAULT_NONE unless a fault rate is set */
 };
 
 /* The fate of code cc (two ASCII letters, either case: "br" and "BR" are one code) on
@@ -29,15 +43,22 @@ struct fate {
  * client, every run and every process linking this file sees the same server.
  * LOCAL: 200 at once. DELAY: 200 after a delay drawn uniformly from [min, max].
  * ERROR: the code fails with probability error_rate (500, 502 or 503 equally likely);
- * independently, half of the codes are answered after such a delay, the rest at once. */
+ * independently, half of the codes are answered after such a delay, the rest at once.
+ * A code that does not fail draws its fault, each with its own rate and hash, the first
+ * that hits winning: reset, truncate, stall. All rates 0 (the default) leave no fault, and
+ * adding a fault rate changes no status and no delay. */
 struct fate fate_of(const struct fate_config *c, enum fate_listener l, const char *cc);
 
 /* The 64-bit hash behind fate_of(), for one purpose (tag) of one code on one listener:
  * splitmix64 over the seed, then over the packed (listener, letters, tag). Exposed for tests. */
-enum fate_tag { FATE_TAG_FAIL = 1, FATE_TAG_STATUS = 2, FATE_TAG_HALF = 3, FATE_TAG_DELAY = 4 };
+enum fate_tag { FATE_TAG_FAIL = 1, FATE_TAG_STATUS = 2, FATE_TAG_HALF = 3, FATE_TAG_DELAY = 4,
+                FATE_TAG_RESET = 5, FATE_TAG_TRUNCATE = 6, FATE_TAG_STALL = 7 };
 uint64_t fate_hash(uint64_t seed, enum fate_listener l, const char *cc, enum fate_tag tag);
 
 /* "LOCAL", "DELAY", "ERROR". */
 const char *fate_listener_name(enum fate_listener l);
+
+/* "none", "reset", "truncate", "stall". */
+const char *fate_fault_name(enum fate_fault f);
 
 #endif

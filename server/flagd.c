@@ -18,6 +18,10 @@
  * - While a request is waiting, evhttp does not read its connection, so a client that
  *   gives up is noticed only when the answer is written: until then it stays in_flight,
  *   and the answer is counted as sent.
+ * - Faults (--reset-rate, --truncate-rate, --stall-rate) hit only ERROR's codes that would
+ *   answer 200, after the code's delay: a reset is a TCP RST instead of any answer; a
+ *   truncation and a stall send the status line, the full Content-Length and half the body,
+ *   then close, or go silent until --timeout. HEAD gets no truncation or stall.
  * - GET /stats is never delayed, failed or counted; ?reset=1 answers the counts, then
  *   zeroes them (max_in_flight restarts from what is in flight, 0 when idle). */
 #include <arpa/inet.h>
@@ -34,6 +38,7 @@
 #include <sys/socket.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/listener.h>
@@ -80,6 +85,7 @@ struct answer {
     struct store_blob body;        /* borrowed from the store; NULL data: a text body */
     bool close;                    /* malformed request: drop the connection after it */
     unsigned delay_ms;
+    enum fate_fault fault;         /* ERROR's transport fault, if any */
 };
 
 /* A response waiting for its timer. Linked into flagd's list so that shutdown, and a
@@ -111,7 +117,9 @@ static void usage(FILE *f)
     fprintf(f,
         "usage: flagd [--port P] [--bind ADDR] [--root DIR] [--delay MS|MIN-MAX]\n"
         "             [--error-rate P] [--seed N] [--timeout S] [--iso-codes FILE]\n"
+        "             [--reset-rate P] [--truncate-rate P] [--stall-rate P]\n"
         "       flagd --plan [--root DIR] [--delay MS|MIN-MAX] [--error-rate P] [--seed N]\n"
+        "             [--reset-rate P] [--truncate-rate P] [--stall-rate P]\n"
         "\n"
         "Serves flags in Fluent Python's layout, /flags/{cc}/{cc}.gif and\n"
         "/flags/{cc}/metadata.json, on three listeners:\n"
@@ -131,8 +139,12 @@ static void usage(FILE *f)
         "  --seed N          the seed of every choice (default 0)\n"
         "  --timeout S       close connections idle this long (default %d)\n"
         "  --iso-codes FILE  country names for metadata.json (default %s)\n"
-        "  --plan            print 'CC STATUS DELAY_MS' for every code of the root as the\n"
-        "                    ERROR listener answers it, then exit\n"
+        "  --reset-rate P    on ERROR, chance that a code's connection is reset (default 0)\n"
+        "  --truncate-rate P on ERROR, chance of half the body, then close (default 0)\n"
+        "  --stall-rate P    on ERROR, chance of half the body, then silence until the\n"
+        "                    idle timeout (default 0); faults hit only codes that answer 200\n"
+        "  --plan            print 'CC STATUS DELAY_MS [FAULT]' for every code of the root as\n"
+        "                    the ERROR listener answers it (STATUS 0 for a reset), then exit\n"
         "  --help            this text\n"
         "\n"
         "Prints one line per listener when ready; SIGINT or SIGTERM stops it (exit 0).\n"
@@ -189,7 +201,8 @@ static bool parse_rate(const char *s, double *out)
 
 /* In the order of longopts[]: bad-value messages name the option by c - OPT_PORT. */
 enum opt_id { OPT_PORT = 256, OPT_BIND, OPT_ROOT, OPT_DELAY, OPT_ERROR_RATE, OPT_SEED,
-              OPT_TIMEOUT, OPT_ISO, OPT_PLAN, OPT_HELP };
+              OPT_TIMEOUT, OPT_ISO, OPT_PLAN, OPT_HELP, OPT_RESET_RATE, OPT_TRUNCATE_RATE,
+              OPT_STALL_RATE };
 
 static const struct option longopts[] = {
     { "port", required_argument, NULL, OPT_PORT },
@@ -202,6 +215,9 @@ static const struct option longopts[] = {
     { "iso-codes", required_argument, NULL, OPT_ISO },
     { "plan", no_argument, NULL, OPT_PLAN },
     { "help", no_argument, NULL, OPT_HELP },
+    { "reset-rate", required_argument, NULL, OPT_RESET_RATE },
+    { "truncate-rate", required_argument, NULL, OPT_TRUNCATE_RATE },
+    { "stall-rate", required_argument, NULL, OPT_STALL_RATE },
     { NULL, 0, NULL, 0 },
 };
 
@@ -245,6 +261,15 @@ static int parse_options(int argc, char **argv, struct options *o)
         case OPT_TIMEOUT:
             ok = parse_uint(optarg, MAX_TIMEOUT_S, &v) && v > 0;
             o->timeout_s = (unsigned)v;
+            break;
+        case OPT_RESET_RATE:
+            ok = parse_rate(optarg, &o->fate.reset_rate);
+            break;
+        case OPT_TRUNCATE_RATE:
+            ok = parse_rate(optarg, &o->fate.truncate_rate);
+            break;
+        case OPT_STALL_RATE:
+            ok = parse_rate(optarg, &o->fate.stall_rate);
             break;
         case OPT_ISO:
             o->iso_path = optarg;
@@ -324,11 +349,15 @@ static struct answer decide(const struct flagd *d, enum fate_listener l,
         a.status = 200;
         a.type = "image/gif";
         a.body = flag->gif;
+        a.fault = f.fault;
     } else {
         a.status = 200;
         a.type = "application/json";
         a.body = flag->meta;
+        a.fault = f.fault;
     }
+    if (method == EVHTTP_REQ_HEAD && a.fault != FATE_FAULT_RESET)
+        a.fault = FATE_FAULT_NONE; /* no body to cut short */
     return a;
 }
 
@@ -344,10 +373,21 @@ static void answer_send(struct flagd *d, struct evhttp_request *req, const struc
         evhttp_add_header(h, "Allow", "GET, HEAD");
     if (a->close)
         evhttp_add_header(h, "Connection", "close");
-    if (a->body.data)
+    if (a->fault == FATE_FAULT_TRUNCATE || a->fault == FATE_FAULT_STALL) {
+        /* Promise the whole body, send half. A truncation then closes; a stall keeps
+         * the connection, and evhttp closes it after --timeout of silence. */
+        char len[24];
+        snprintf(len, sizeof len, "%zu", a->body.len);
+        evhttp_add_header(h, "Content-Length", len);
+        if (a->fault == FATE_FAULT_TRUNCATE)
+            evhttp_add_header(h, "Connection", "close");
+        evbuffer_add_reference(out, a->body.data, a->body.len / 2, NULL, NULL);
+        counters_fault(&d->counters, a->fault);
+    } else if (a->body.data) {
         evbuffer_add_reference(out, a->body.data, a->body.len, NULL, NULL);
-    else
+    } else {
         evbuffer_add_printf(out, "%d %s\n", a->status, reason_phrase(a->status));
+    }
     if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
         /* evhttp 2.1 would send a HEAD's body and leave out its length: do it ourselves. */
         char len[24];
@@ -371,6 +411,22 @@ static void pending_unlink_free(struct pending *p)
     free(p);
 }
 
+/* Drop req's connection with a TCP RST: connect(AF_UNSPEC) makes Linux abort the
+ * connection now (tcp_disconnect), where a plain close would first send the FIN of
+ * evhttp's shutdown(). The descriptor stays valid, for evhttp to close. Only ever from a
+ * timer: evhttp must not be inside its own callbacks for this connection. */
+static void reset_connection(struct flagd *d, struct evhttp_request *req)
+{
+    struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+    evutil_socket_t fd = bufferevent_getfd(evhttp_connection_get_bufferevent(evcon));
+    struct sockaddr unspec = { .sa_family = AF_UNSPEC };
+    if (fd >= 0)
+        (void)connect(fd, &unspec, sizeof unspec);
+    counters_fault(&d->counters, FATE_FAULT_RESET);
+    counters_end(&d->counters, 0);
+    evhttp_connection_free(evcon); /* frees req too */
+}
+
 /* The delay is over: answer. The connection's close callback goes first, so that evhttp
  * never calls it with a freed pending. */
 static void on_timer(evutil_socket_t fd, short what, void *arg)
@@ -379,7 +435,10 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     (void)what;
     struct pending *p = arg;
     evhttp_connection_set_closecb(evhttp_request_get_connection(p->req), NULL, NULL);
-    answer_send(p->d, p->req, &p->a);
+    if (p->a.fault == FATE_FAULT_RESET)
+        reset_connection(p->d, p->req);
+    else
+        answer_send(p->d, p->req, &p->a);
     pending_unlink_free(p);
 }
 
@@ -450,7 +509,7 @@ static void on_request(struct evhttp_request *req, void *arg)
     }
     counters_begin(&d->counters);
     struct answer a = decide(d, ls->id, method, &r);
-    if (a.delay_ms == 0)
+    if (a.delay_ms == 0 && a.fault != FATE_FAULT_RESET) /* a reset waits for a timer */
         answer_send(d, req, &a);
     else
         answer_later(d, req, &a);
@@ -523,8 +582,12 @@ static void announce(const struct flagd *d)
         snprintf(delay, sizeof delay, "%u-%u ms", f->delay_min_ms, f->delay_max_ms);
     printf("flagd: LOCAL %s (no delay)\n", d->listeners[FATE_LOCAL].url);
     printf("flagd: DELAY %s (delay %s)\n", d->listeners[FATE_DELAY].url, delay);
-    printf("flagd: ERROR %s (error rate %g, half delayed, seed %llu)\n",
-           d->listeners[FATE_ERROR].url, f->error_rate, (unsigned long long)f->seed);
+    char faults[96] = "";
+    if (f->reset_rate > 0 || f->truncate_rate > 0 || f->stall_rate > 0)
+        snprintf(faults, sizeof faults, ", reset %g, truncate %g, stall %g", f->reset_rate,
+                 f->truncate_rate, f->stall_rate);
+    printf("flagd: ERROR %s (error rate %g%s, half delayed, seed %llu)\n",
+           d->listeners[FATE_ERROR].url, f->error_rate, faults, (unsigned long long)f->seed);
     fflush(stdout);
 }
 
@@ -556,7 +619,8 @@ static void raise_fd_limit(void)
 }
 
 /* --plan: the ERROR listener's fate for every code of the root, one "CC STATUS DELAY_MS"
- * line each in code order, so tests can predict a run's counts exactly. */
+ * line each in code order, so tests can predict a run's counts exactly. A fault adds a
+ * fourth word (reset, truncate, stall); a reset's STATUS is 0, as none is ever sent. */
 static int print_plan(const struct options *o)
 {
     struct store_options so = { .root = o->root, .warn = on_store_warning };
@@ -571,7 +635,9 @@ static int print_plan(const struct options *o)
         if (!store_get(s, cc))
             continue;
         struct fate f = fate_of(&o->fate, FATE_ERROR, cc);
-        printf("%c%c %d %u\n", cc[0] - 'a' + 'A', cc[1] - 'a' + 'A', f.status, f.delay_ms);
+        int status = f.fault == FATE_FAULT_RESET ? 0 : f.status; /* no status line */
+        printf("%c%c %d %u%s%s\n", cc[0] - 'a' + 'A', cc[1] - 'a' + 'A', status, f.delay_ms,
+               f.fault ? " " : "", f.fault ? fate_fault_name(f.fault) : "");
     }
     store_close(s);
     return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;

@@ -99,7 +99,7 @@ book_root() {
   [ "$(status_of "$LOCAL_URL/cn/cn.gif")" = 404 ]
 }
 
-@test "DELAY answers no sooner than --delay 300 ms; LOCAL's answer is the same file" {
+@test "DELAY answers no sooner than --delay 300 ms, with the same file" {
   flagd_start --delay 300
   run curl -fsS -o delayed.gif -w '%{time_total}' "$DELAY_URL/br/br.gif"
   assert_success
@@ -147,17 +147,43 @@ book_root() {
   [ "$("$BIN/flagd" --plan --error-rate 1 | awk '$2 == 200' | wc -l)" -eq 0 ]
 }
 
+@test "ERROR's faults happen as --plan says: reset, half a body then close, half then silence" {
+  rates=(--reset-rate 0.2 --truncate-rate 0.2 --stall-rate 0.2)
+  flagd_start --seed "$SEED" --delay 20 --timeout 5 "${rates[@]}"
+  plan=$("$BIN/flagd" --plan --seed "$SEED" --delay 20 "${rates[@]}")
+  # without fault rates the plan is the same, less the fault words
+  diff <("$BIN/flagd" --plan --seed "$SEED" --delay 20 | cut -d' ' -f1,3) \
+       <(cut -d' ' -f1,3 <<<"$plan")
+  pick() { awk -v f="$1" '$4 == f { print tolower($1); exit }' <<<"$plan"; }
+  cc=$(pick reset)
+  grep -qE "^${cc^^} 0 [0-9]+ reset$" <<<"$plan"
+  run curl -sS -o /dev/null "$ERROR_URL/$cc/$cc.gif"
+  assert_failure 56 # connection reset by peer
+  cc=$(pick truncate)
+  run curl -sS -o got -w '%{http_code}' "$ERROR_URL/$cc/$cc.gif"
+  assert_failure 18 # transfer closed with bytes remaining
+  assert_output --partial 200
+  [ "$(stat -c %s got)" -eq $(($(stat -c %s "$ROOT/$cc.gif") / 2)) ]
+  cc=$(pick stall)
+  run curl -sS -m 1 -o got -w '%{http_code}' "$ERROR_URL/$cc/$cc.gif"
+  assert_failure 28 # the rest never comes
+  [ "$(stat -c %s got)" -eq $(($(stat -c %s "$ROOT/$cc.gif") / 2)) ]
+  [ "$(flagd_stats | jq -c .faults)" = '{"reset":1,"truncate":1,"stall":1}' ]
+  run cat "$FLAGD_OUT"
+  assert_line --index 2 --partial "(error rate 0.25, reset 0.2, truncate 0.2, stall 0.2, half delayed, seed $SEED)"
+}
+
 @test "/stats counts answers by status, peaks at 5 for 5 concurrent DELAY requests, ?reset=1 zeroes" {
   flagd_start --delay 500
   curl -fsS "$LOCAL_URL/br/br.gif" -o /dev/null
   curl -sS "$LOCAL_URL/zz/zz.gif" -o /dev/null
   run flagd_stats
   assert_success
-  [ "$(jq -c . <<<"$output")" = '{"requests":{"200":1,"404":1},"total":2,"in_flight":0,"max_in_flight":1}' ]
+  [ "$(jq -c . <<<"$output")" = '{"requests":{"200":1,"404":1},"total":2,"in_flight":0,"max_in_flight":1,"faults":{"reset":0,"truncate":0,"stall":0}}' ]
   run flagd_stats '?reset=1'
   [ "$(jq .total <<<"$output")" -eq 2 ] # the counts before the reset
   run flagd_stats
-  [ "$(jq -c . <<<"$output")" = '{"requests":{},"total":0,"in_flight":0,"max_in_flight":0}' ]
+  [ "$(jq -c 'del(.faults)' <<<"$output")" = '{"requests":{},"total":0,"in_flight":0,"max_in_flight":0}' ]
 
   run curl -sS --parallel --parallel-immediate --parallel-max 5 -w '%{http_code}\n' \
     -o /dev/null -o /dev/null -o /dev/null -o /dev/null -o /dev/null \
@@ -256,7 +282,7 @@ book_root() {
   [ "${stderr_lines[0]}" = "flagd: bad value for --delay: 'abc'" ]
   grep -q '^usage: flagd' <<<"$stderr"
   for args in "--delay 5-2" "--delay -1" "--delay 1-" "--delay 9999999" "--error-rate 1.5" \
-              "--error-rate x" "--seed -1" "--seed 1x" "--port 70000" "--port" "--timeout 0" \
+              "--error-rate x" "--reset-rate 2" "--stall-rate -0.1" "--seed -1" "--seed 1x" "--port 70000" "--port" "--timeout 0" \
               "--frobnicate" "extra"; do
     run --separate-stderr "$BIN/flagd" $args
     assert_failure 2

@@ -1,4 +1,4 @@
-/* Unit tests of flagd's fate (determinism, rates, ranges) and of its /stats counters. */
+/* Unit tests of flagd's fate (determinism, rates, ranges, faults) and of its /stats counters. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -172,32 +172,74 @@ static void another_seed_is_another_server(void **state)
     assert_string_equal(fate_listener_name(FATE_ERROR), "ERROR");
 }
 
+/* Faults hit only ERROR codes that answer 200, near their rates, and never move a status
+ * or a delay; without fault rates there are none. */
+static void faults_are_drawn_on_error_among_the_200s_only(void **state)
+{
+    (void)state;
+    struct fate_config plain = config(4, 0.25, 10, 90);
+    struct fate_config faulty = plain;
+    faulty.reset_rate = faulty.truncate_rate = faulty.stall_rate = 0.2;
+    int by[FATE_FAULTS] = { 0 }, ok = 0;
+    for (int i = 0; i < CODES; i++) {
+        char cc[3];
+        code_at(i, cc);
+        for (int l = 0; l < FATE_LISTENERS; l++) {
+            struct fate a = fate_of(&plain, (enum fate_listener)l, cc);
+            struct fate b = fate_of(&faulty, (enum fate_listener)l, cc);
+            assert_int_equal(a.fault, FATE_FAULT_NONE);
+            assert_int_equal(a.status, b.status);
+            assert_int_equal(a.delay_ms, b.delay_ms);
+            if (l != FATE_ERROR || b.status != 200) {
+                assert_int_equal(b.fault, FATE_FAULT_NONE);
+                continue;
+            }
+            ok++;
+            by[b.fault]++;
+        }
+    }
+    /* reset 0.2; truncate 0.2 of the remaining 0.8; stall 0.2 of the remaining 0.64 */
+    assert_in_range(by[FATE_FAULT_RESET], ok * 14 / 100, ok * 26 / 100);
+    assert_in_range(by[FATE_FAULT_TRUNCATE], ok * 10 / 100, ok * 22 / 100);
+    assert_in_range(by[FATE_FAULT_STALL], ok * 7 / 100, ok * 19 / 100);
+    assert_string_equal(fate_fault_name(FATE_FAULT_NONE), "none");
+    assert_string_equal(fate_fault_name(FATE_FAULT_RESET), "reset");
+    assert_string_equal(fate_fault_name(FATE_FAULT_TRUNCATE), "truncate");
+    assert_string_equal(fate_fault_name(FATE_FAULT_STALL), "stall");
+}
+
 static void counters_count_answers_and_the_peak(void **state)
 {
     (void)state;
     struct counters *c = calloc(1, sizeof *c);
     char *j = counters_json(c);
-    assert_string_equal(j, "{\"requests\": {}, \"total\": 0, \"in_flight\": 0, \"max_in_flight\": 0}");
+    assert_string_equal(j, "{\"requests\": {}, \"total\": 0, \"in_flight\": 0, \"max_in_flight\": 0, "
+                           "\"faults\": {\"reset\": 0, \"truncate\": 0, \"stall\": 0}}");
     free(j);
     for (int i = 0; i < 5; i++)
         counters_begin(c);
     counters_end(c, 200);
     counters_end(c, 404);
     counters_end(c, 200);
-    counters_end(c, 0); /* a client that left: not an answer */
+    counters_fault(c, FATE_FAULT_RESET); /* a reset: a fault, and no answer */
+    counters_end(c, 0);
     counters_begin(c);
+    counters_fault(c, FATE_FAULT_NONE); /* not a fault: ignored */
     j = counters_json(c);
     assert_string_equal(j, "{\"requests\": {\"200\": 2, \"404\": 1}, \"total\": 3, "
-                           "\"in_flight\": 2, \"max_in_flight\": 5}");
+                           "\"in_flight\": 2, \"max_in_flight\": 5, "
+                           "\"faults\": {\"reset\": 1, \"truncate\": 0, \"stall\": 0}}");
     free(j);
     /* reset while two are in flight: the peak restarts from them, and they end cleanly */
     counters_reset(c);
     counters_end(c, 503);
     counters_end(c, 200);
     counters_end(c, 200); /* one end too many must not wrap in_flight */
+    counters_fault(c, FATE_FAULT_STALL);
     j = counters_json(c);
     assert_string_equal(j, "{\"requests\": {\"200\": 2, \"503\": 1}, \"total\": 3, "
-                           "\"in_flight\": 0, \"max_in_flight\": 2}");
+                           "\"in_flight\": 0, \"max_in_flight\": 2, "
+                           "\"faults\": {\"reset\": 0, \"truncate\": 0, \"stall\": 1}}");
     free(j);
     free(c);
 }
@@ -213,6 +255,7 @@ int main(void)
         cmocka_unit_test(rate_zero_never_fails_rate_one_always_fails),
         cmocka_unit_test(rates_nest_and_delays_do_not_depend_on_the_rate),
         cmocka_unit_test(another_seed_is_another_server),
+        cmocka_unit_test(faults_are_drawn_on_error_among_the_200s_only),
         cmocka_unit_test(counters_count_answers_and_the_peak),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
