@@ -93,7 +93,7 @@ bench: deps
 # The CI performance gate: the quick matrix, compared with the committed baseline.
 bench-ci: deps
 	@$(MAKE) --no-print-directory all
-	@BIN=$(BIN) QUICK=1 OUT=$(BUILD)/bench-ci scripts/bench.sh
+	@BIN=$(BIN) QUICK=1 OUT=$(BUILD)/bench-ci scripts/bench.sh --runs 5
 	@$(BIN)/concbench compare results/baseline.csv $(BUILD)/bench-ci/latest.csv
 
 clean:

@@ -12,12 +12,13 @@
 #define COMPARE_DEFAULT_THRESHOLD_PCT 25.0
 
 struct compare_summary {
-    size_t matched, regressions, improvements, invalid, only_base, only_new;
+    size_t matched, regressions, noisy, improvements, invalid, only_base, only_new;
 };
 
-/* Compare two read files, print the table of changes to f, fill s. Returns 1 when a row
- * regressed beyond threshold_pct or a NEW row is not validated (MISMATCH, FAILED),
- * else 0. */
+/* Compare two read files, print the table of changes to f, fill s. A row regressed when
+ * its speedup fell by more than threshold_pct both by its median and by its fastest run
+ * (min_s); by the median alone it is "slower (within noise)". Returns 1 when a row
+ * regressed or a NEW row is not validated (MISMATCH, FAILED), else 0. */
 int compare_results(const struct results_file *base, const struct results_file *cur,
                     double threshold_pct, bool markdown, FILE *f, struct compare_summary *s);
 

@@ -69,7 +69,7 @@ struct run_options {
     size_t n_overrides;
     struct sweep sweep_m, sweep_w;
     unsigned runs, warmup;
-    bool runs_given, warmup_given;
+    bool runs_given, warmup_given, delay_given;
     const char *server_url;         /* --server: no flagd of our own */
     const char *out_dir;
     const char *flagd_path;         /* --flagd PATH */
@@ -168,7 +168,8 @@ void run_usage(FILE *f)
         "  --sweep w=V,V...     sha: run each parallel driver with -w V\n"
         "  --runs N             timed runs per configuration (default %d; --quick %d)\n"
         "  --warmup N           untimed warm-up runs first (default %d; --quick %d)\n"
-        "  --quick              a smaller matrix: 20 codes on DELAY/ERROR, 4 MiB sha jobs\n"
+        "  --quick              a smaller matrix: 20 codes on DELAY/ERROR (delay %d ms),\n"
+        "                       4 MiB sha jobs\n"
         "  --delay MS           flagd's DELAY/ERROR delay (default %d)\n"
         "  --seed N             flagd's --seed and sha's --seed (default %d)\n"
         "  --server URL         use this flag server instead of starting flagd (profile SERVER)\n"
@@ -183,7 +184,7 @@ void run_usage(FILE *f)
         "Exit: 0 every row validated, 1 a MISMATCH or FAILED row (or could not run),\n"
         "2 bad usage, 130/143 interrupted (flagd and the drivers are stopped first).\n",
         RUN_DEFAULT_RUNS, RUN_QUICK_RUNS, RUN_DEFAULT_WARMUP, RUN_QUICK_WARMUP,
-        RUN_DEFAULT_DELAY_MS, RUN_DEFAULT_SEED, RUN_DEFAULT_OUT, RUN_DEFAULT_TIMEOUT_S);
+        RUN_QUICK_DELAY_MS, RUN_DEFAULT_DELAY_MS, RUN_DEFAULT_SEED, RUN_DEFAULT_OUT, RUN_DEFAULT_TIMEOUT_S);
 }
 
 /* ---- small helpers ---------------------------------------------------------------- */
@@ -491,6 +492,7 @@ static int parse_options(int argc, char **argv, struct run_options *o)
                 return -1;
             }
             o->delay_ms = (double)v;
+            o->delay_given = true;
             break;
         case OPT_SEED:
             if (!parse_ulong(optarg, ULLONG_MAX, &v)) {
@@ -545,6 +547,8 @@ static int parse_options(int argc, char **argv, struct run_options *o)
         o->runs = o->quick ? RUN_QUICK_RUNS : RUN_DEFAULT_RUNS;
     if (!o->warmup_given)
         o->warmup = o->quick ? RUN_QUICK_WARMUP : RUN_DEFAULT_WARMUP;
+    if (!o->delay_given && o->quick)
+        o->delay_ms = RUN_QUICK_DELAY_MS;
     if (o->server_url && o->profiles_given)
         fprintf(stderr, "concbench: run: --server given: --profile is ignored (profile SERVER)\n");
     return 0;

@@ -215,13 +215,15 @@ interrupt() {
 }
 
 @test "compare flags a synthetic 2x regression and exits 1" {
-  m=$(col_index "$FIXTURES/results.csv" median_s)
   d=$(col_index "$FIXTURES/results.csv" driver)
   p=$(col_index "$FIXTURES/results.csv" profile)
-  # Double threadpool's median on DELAY: its speedup halves.
-  awk -F, -v OFS=, -v m="$m" -v d="$d" -v p="$p" \
-    'NR > 1 && $d == "threadpool" && $p == "DELAY" { $m = sprintf("%.6f", $m * 2) } { print }' \
-    "$FIXTURES/results.csv" > slower.csv
+  # threadpool on DELAY twice as slow in every run: its speedup halves.
+  cols=""
+  for c in median_s min_s max_s mean_s; do cols="$cols $(col_index "$FIXTURES/results.csv" $c)"; done
+  awk -F, -v OFS=, -v d="$d" -v p="$p" -v cols="$cols" \
+    'BEGIN { n = split(cols, c, " ") }
+     NR > 1 && $d == "threadpool" && $p == "DELAY" { for (i = 1; i <= n; i++) $c[i] = sprintf("%.6f", $c[i] * 2) }
+     { print }' "$FIXTURES/results.csv" > slower.csv
   ! cmp -s slower.csv "$FIXTURES/results.csv"
   run "$BIN/concbench" compare "$FIXTURES/results.csv" slower.csv
   assert_failure 1
@@ -230,6 +232,18 @@ interrupt() {
   # a looser threshold lets it pass
   run "$BIN/concbench" compare --threshold 60 "$FIXTURES/results.csv" slower.csv
   assert_success
+}
+
+@test "compare calls a slower median whose fastest run kept up noise, not a regression" {
+  d=$(col_index "$FIXTURES/results.csv" driver)
+  p=$(col_index "$FIXTURES/results.csv" profile)
+  m=$(col_index "$FIXTURES/results.csv" median_s)
+  awk -F, -v OFS=, -v d="$d" -v p="$p" -v m="$m" \
+    'NR > 1 && $d == "threadpool" && $p == "DELAY" { $m = sprintf("%.6f", $m * 2) } { print }' \
+    "$FIXTURES/results.csv" > noisy.csv
+  run "$BIN/concbench" compare "$FIXTURES/results.csv" noisy.csv
+  assert_success
+  assert_output --regexp 'flags DELAY threadpool .* slower \(within noise\)'
 }
 
 @test "compare rejects a malformed CSV with its line and column, exit 2" {

@@ -172,6 +172,16 @@ static void compare_judges_speedups_not_absolute_times(void **state)
     assert_int_equal(compare_quietly(&base, &wrong, 25, &s), 1);
     assert_int_equal(s.invalid, 1);
 
+    /* A median 2× slower whose fastest run still matches the base: noise, not a failure;
+     * a fastest run that is slow too: a regression. */
+    results_set_num(&regressed.rows[1], RC_MIN_S, 0.2, 6);
+    assert_int_equal(compare_quietly(&base, &regressed, 25, &s), 0);
+    assert_int_equal(s.noisy, 1);
+    assert_int_equal(s.regressions, 0);
+    results_set_num(&regressed.rows[1], RC_MIN_S, 0.35, 6);
+    assert_int_equal(compare_quietly(&base, &regressed, 25, &s), 1);
+    assert_int_equal(s.regressions, 1);
+
     /* Rows only on one side are reported, not failed. */
     struct results_file one = { .rows = base.rows, .n_rows = 1 };
     assert_int_equal(compare_quietly(&base, &one, 25, &s), 0);
