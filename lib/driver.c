@@ -49,6 +49,15 @@ static void raise_nofile(void)
     }
 }
 
+/* Bad usage: one line naming the bad value, then the short usage line; exit status 2. */
+static int usage_error(const struct strategy *s, const char *what, const char *err)
+{
+    fprintf(stderr, "%s: %s%s\n", s->name, what, err);
+    fprintf(stderr, "usage: %s flags [options] [CC ...] | %s sha [options]  (try --help)\n",
+            s->name, s->name);
+    return CLI_EXIT_USAGE;
+}
+
 static unsigned min_u(unsigned a, size_t b)
 {
     return (size_t)a < b ? a : (unsigned)(b ? b : 1);
@@ -61,12 +70,8 @@ int driver_main(int argc, char **argv, const struct strategy *s)
     int rc = cli_parse(argc, argv, s, &o, err, sizeof err);
     if (rc == CLI_HELP)
         return CLI_EXIT_OK;
-    if (rc < 0) {
-        fprintf(stderr, "%s: %s\n", s->name, err);
-        fprintf(stderr, "usage: %s flags [options] [CC ...] | %s sha [options]  (try --help)\n",
-                s->name, s->name);
-        return CLI_EXIT_USAGE;
-    }
+    if (rc < 0)
+        return usage_error(s, "", err);
     const char *wl = o.workload == CLI_FLAGS ? "flags" : "sha";
     stop_install();
     raise_nofile();
@@ -85,10 +90,8 @@ int driver_main(int argc, char **argv, const struct strategy *s)
         struct countries_query q = {.all = o.all, .every = o.every, .args = o.codes,
                                     .n_args = o.n_codes, .limit = o.limit};
         long n = countries_select(&q, &fcfg.codes, err, sizeof err);
-        if (n < 0) {
-            fprintf(stderr, "%s: flags: %s\n", s->name, err);
-            return CLI_EXIT_USAGE;
-        }
+        if (n < 0)
+            return usage_error(s, "flags: ", err);
         fcfg.n_codes = (size_t)n;
         fcfg.n_jobs = fcfg.n_codes * o.repeat;
         snprintf(fcfg.base_url, sizeof fcfg.base_url, "%s", o.base_url);

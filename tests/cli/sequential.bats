@@ -56,7 +56,7 @@ free_port() {
   first=$output
   run "$BIN/sequential" flags -a -s "$ERROR_URL" -o out2 --json
   assert_success
-  [ "$(jq -c '[.ok,.not_found,.errors]' <<<"$first")" = "$(json '[.ok,.not_found,.errors]' | jq -c .)" ]
+  [ "$(jq -c '[.ok,.not_found,.errors]' <<<"$first")" = "$(jq -c '[.ok,.not_found,.errors]' <<<"$output")" ]
   # the plan lists CC STATUS DELAY for every code the root has; the book's 194 are asked
   plan=$("$BIN/flagd" --plan --seed 7 --delay 200)
   book=$(cat "$BATS_TEST_DIRNAME/book_codes.txt")
@@ -93,10 +93,16 @@ free_port() {
 }
 
 @test "a single letter expands to its 26 codes and -l cuts the sorted list" {
-  run "$BIN/sequential" flags -s "$LOCAL_URL" -o out --json -l 5 B
+  run "$BIN/sequential" flags -s "$LOCAL_URL" -o out --json B
+  assert_success
+  [ "$(json items)" -eq 26 ]
+  # -l cuts after sorting: BA..BE, of which the root lacks BC
+  run "$BIN/sequential" flags -s "$LOCAL_URL" -o out5 --json -l 5 B
   assert_success
   [ "$(json items)" -eq 5 ]
-  [ "$(ls out | tr '\n' ' ')" = "BA.gif BB.gif BD.gif BE.gif BF.gif " ]
+  [ "$(json ok)" -eq 4 ]
+  [ "$(json not_found)" -eq 1 ]
+  [ "$(ls out5 | tr '\n' ' ')" = "BA.gif BB.gif BD.gif BE.gif " ]
 }
 
 @test "connection refused is exit 1, one line, and nothing created" {
