@@ -13,7 +13,7 @@
 #include "files.h"
 #include "stop.h"
 
-#define FLAGS_BODY_INITIAL (16 * 1024) /* most flags are under 1 KiB; metadata far less */
+#define FLAGS_BODY_INITIAL 1024 /* no Content-Length: most flags are under 1 KiB, metadata far less */
 
 /* Set a result's reason; long messages are cut to fit (through vsnprintf on purpose:
  * a cut reason is fine, and -Wformat-truncation cannot see through it). */
@@ -46,7 +46,15 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
         return 0; /* makes curl stop with CURLE_WRITE_ERROR */
     }
     if (t->body_len + n > t->body_cap) {
-        size_t cap = t->body_cap ? t->body_cap : FLAGS_BODY_INITIAL;
+        /* The first buffer is the announced length: at 10,000 transfers at once, a fixed
+         * 16 KiB (one touched page each) cost 40 MB of RSS for 400-byte flags. */
+        size_t cap = t->body_cap;
+        curl_off_t announced = -1;
+        if (!cap && curl_easy_getinfo(t->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &announced) == CURLE_OK &&
+            announced > 0 && (size_t)announced <= t->cfg->max_body_bytes)
+            cap = (size_t)announced;
+        if (!cap)
+            cap = FLAGS_BODY_INITIAL;
         while (cap < t->body_len + n)
             cap *= 2;
         char *p = realloc(t->body, cap);

@@ -42,6 +42,13 @@ else
   exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
+# Packages such as nginx-light start their service on install; concbench starts its own
+# servers on free ports and must leave none behind, so forbid service starts meanwhile.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+  $SUDO chmod 755 /usr/sbin/policy-rc.d
+  trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 # A fresh machine has no package lists yet; refresh them once when install fails for that reason.
 if ! $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1; then
   $SUDO apt-get update -qq >/dev/null
