@@ -652,7 +652,15 @@ static int flagd_init(struct flagd *d, const struct options *o, char *err, size_
                                 .warn = on_store_warning };
     if (store_open(&d->store, &so, err, errlen) != 0)
         return -1;
-    d->base = event_base_new();
+    /* evhttp turns a connection's read and write events off and on around every request;
+     * the changelist merges those into one epoll_ctl per fd per loop turn instead of ~4 per
+     * request (flagd never dup()s a socket, the changelist's one caveat). */
+    struct event_config *ec = event_config_new();
+    if (ec) {
+        event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+        d->base = event_base_new_with_config(ec);
+        event_config_free(ec);
+    }
     if (!d->base) {
         snprintf(err, errlen, "cannot create an event loop");
         return -1;
