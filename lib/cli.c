@@ -200,11 +200,11 @@ int cli_parse(int argc, char **argv, const struct strategy *s, struct cli_option
     if (strcmp(argv[1], "flags") == 0) {
         o->workload = CLI_FLAGS;
         longopts = flags_longopts;
-        optstring = "+:ael:m:s:o:t:vh";
+        optstring = ":ael:m:s:o:t:vh"; /* options may follow the codes, as argparse allows */
     } else if (strcmp(argv[1], "sha") == 0) {
         o->workload = CLI_SHA;
         longopts = sha_longopts;
-        optstring = "+:j:n:w:vh";
+        optstring = ":j:n:w:vh";
     } else {
         BAD("unknown workload '%s' (want flags or sha)", argv[1]);
     }

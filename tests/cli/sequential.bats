@@ -164,3 +164,11 @@ free_port() {
   [ "$a" != "$b" ]
   [ "$a" = "$c" ]
 }
+
+@test "options may follow the codes, as with the book's argparse scripts" {
+  run "$BIN/sequential" flags BR CN -s "$LOCAL_URL" -o out --json
+  assert_success
+  [ "$(json items)" -eq 2 ]
+  [ "$(json ok)" -eq 2 ]
+  [ -e out/BR.gif ] && [ -e out/CN.gif ]
+}
