@@ -33,7 +33,7 @@ LIBCORE  = $(BUILD)/libconcbench.a
 LIBFLAGD = $(BUILD)/libflagd.a
 LIBBENCH = $(BUILD)/libbench.a
 
-.PHONY: all deps unit-tests test sanitize bench bench-ci clean
+.PHONY: all deps unit-tests test sanitize bench bench-ci anchors clean
 .SECONDARY:
 all: $(PROGRAMS)
 
@@ -95,6 +95,12 @@ bench-ci: deps
 	@$(MAKE) --no-print-directory all
 	@BIN=$(BIN) QUICK=1 OUT=$(BUILD)/bench-ci scripts/bench.sh --runs 5
 	@$(BIN)/concbench compare results/baseline.csv $(BUILD)/bench-ci/latest.csv
+
+# concbench side by side with curl, nginx and openssl; rewrites docs/performance.md's tables.
+anchors: deps
+	@scripts/deps.sh nginx-light wrk || echo "anchors: nginx-light or wrk cannot be installed: the server anchor will be skipped" >&2
+	@$(MAKE) --no-print-directory all
+	@BIN=$(BIN) scripts/anchors
 
 clean:
 	rm -rf $(BUILD) $(BIN)
