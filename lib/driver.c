@@ -4,6 +4,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +76,10 @@ int driver_main(int argc, char **argv, const struct strategy *s)
     const char *wl = o.workload == CLI_FLAGS ? "flags" : "sha";
     stop_install();
     raise_nofile();
+    /* Past RLIMIT_FSIZE (ulimit -f), SIGXFSZ would kill us mid-write and leave a temporary
+     * file behind; ignored, write(2) fails with EFBIG and the save is an error like ENOSPC.
+     * Forked workers inherit the disposition. */
+    signal(SIGXFSZ, SIG_IGN);
 
     struct workload w;
     struct flags_config fcfg;
