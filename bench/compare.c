@@ -229,7 +229,8 @@ int compare_main(int argc, char **argv)
             threshold = strtod(optarg, &end);
             if (errno || end == optarg || *end || !(threshold > 0) || threshold >= 100) {
                 fprintf(stderr, "concbench: compare: --threshold takes a percentage between 0 "
-                        "and 100, not '%s'\n", optarg);
+                        "and 100, not '%s'\n"
+                        "Try 'concbench compare --help'.\n", optarg);
                 return 2;
             }
             break;

@@ -4,11 +4,11 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -75,6 +75,10 @@ int driver_main(int argc, char **argv, const struct strategy *s)
     const char *wl = o.workload == CLI_FLAGS ? "flags" : "sha";
     stop_install();
     raise_nofile();
+    /* Past RLIMIT_FSIZE (ulimit -f), SIGXFSZ would kill us mid-write and leave a temporary
+     * file behind; ignored, write(2) fails with EFBIG and the save is an error like ENOSPC.
+     * Forked workers inherit the disposition. */
+    signal(SIGXFSZ, SIG_IGN);
 
     struct workload w;
     struct flags_config fcfg;
@@ -83,7 +87,7 @@ int driver_main(int argc, char **argv, const struct strategy *s)
     struct report_meta meta = {.driver = s->name, .workload = wl};
     report_label_fn *label;
     const void *label_ctx;
-    bool out_dir_existed = true;
+    unsigned out_dir_created = 0; /* components of -o this run made, to undo on failure */
 
     if (o.workload == CLI_FLAGS) {
         memset(&fcfg, 0, sizeof fcfg);
@@ -99,9 +103,7 @@ int driver_main(int argc, char **argv, const struct strategy *s)
         fcfg.meta = o.meta;
         fcfg.max_body_bytes = o.max_body;
         if (!o.no_save) {
-            struct stat st;
-            out_dir_existed = stat(o.out_dir, &st) == 0;
-            if (files_prepare_dir(o.out_dir, err, sizeof err) != 0) {
+            if (files_prepare_dir(o.out_dir, &out_dir_created, err, sizeof err) != 0) {
                 fprintf(stderr, "%s: flags: %s\n", s->name, err);
                 free(fcfg.codes);
                 return CLI_EXIT_FAIL;
@@ -122,7 +124,8 @@ int driver_main(int argc, char **argv, const struct strategy *s)
     } else {
         scfg = (struct sha_config){.jobs = o.jobs, .size_bytes = o.size_bytes, .seed = o.seed,
                                    .dump_dir = o.dump_dir};
-        if (o.dump_dir && files_prepare_dir(o.dump_dir, err, sizeof err) != 0) {
+        unsigned dump_created;
+        if (o.dump_dir && files_prepare_dir(o.dump_dir, &dump_created, err, sizeof err) != 0) {
             fprintf(stderr, "%s: sha: %s\n", s->name, err);
             return CLI_EXIT_FAIL;
         }
@@ -168,8 +171,9 @@ int driver_main(int argc, char **argv, const struct strategy *s)
             if (r.seen[i])
                 first = &r.results[i];
         fprintf(stderr, "%s: flags: cannot reach %s: %s\n", s->name, fcfg.base_url, first->reason);
-        if (!out_dir_existed)
-            rmdir(o.out_dir); /* leave nothing behind; fails harmlessly when not empty */
+        /* leave nothing behind, parents included (-o a/b/c); a directory that holds
+         * something is kept */
+        files_remove_created(o.out_dir, out_dir_created);
         status = CLI_EXIT_FAIL;
     } else {
         if (o.json)

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,21 +12,52 @@
 
 #define FILES_DIR_MODE 0777  /* narrowed by the umask, as mkdir(1) does */
 
-int files_prepare_dir(const char *dir, char *err, size_t errlen)
+/* Drop the last component of path (and the slashes before it); false when none is left. */
+static bool drop_last(char *path)
+{
+    size_t n = strlen(path);
+    while (n > 1 && path[n - 1] == '/')
+        n--;
+    while (n > 0 && path[n - 1] != '/')
+        n--;
+    while (n > 1 && path[n - 1] == '/')
+        n--;
+    path[n] = '\0';
+    return n > 0 && strcmp(path, "/") != 0;
+}
+
+void files_remove_created(const char *dir, unsigned created)
 {
     char path[4096];
+    if (!created || snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path)
+        return;
+    /* deepest first; a directory that is not empty (or gone) ends the walk */
+    for (unsigned i = 0; i < created; i++)
+        if (rmdir(path) != 0 || !drop_last(path))
+            return;
+}
+
+int files_prepare_dir(const char *dir, unsigned *created, char *err, size_t errlen)
+{
+    char path[4096];
+    *created = 0;
     if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) {
         snprintf(err, errlen, "cannot write %s: %s", dir, strerror(ENAMETOOLONG));
         return -ENAMETOOLONG;
     }
-    /* mkdir -p: each prefix in turn; EEXIST is fine, the final check catches a file */
+    /* mkdir -p: each prefix in turn; EEXIST is fine, the final check catches a file. Once
+     * one prefix is new, every deeper one is: the count names the trailing components. */
     for (char *p = path + 1; ; p++) {
         if (*p == '/' || *p == '\0') {
             char saved = *p;
             *p = '\0';
-            if (mkdir(path, FILES_DIR_MODE) != 0 && errno != EEXIST) {
+            if (mkdir(path, FILES_DIR_MODE) == 0) {
+                (*created)++;
+            } else if (errno != EEXIST) {
                 int e = errno;
                 snprintf(err, errlen, "cannot create %s: %s", path, strerror(e));
+                files_remove_created(dir, *created);
+                *created = 0;
                 return -e;
             }
             *p = saved;
@@ -39,6 +71,8 @@ int files_prepare_dir(const char *dir, char *err, size_t errlen)
     if (fd < 0) {
         int e = errno;
         snprintf(err, errlen, "cannot write %s: %s", dir, strerror(e));
+        files_remove_created(dir, *created);
+        *created = 0;
         return -e;
     }
     close(fd);

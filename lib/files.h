@@ -5,8 +5,14 @@
 #include <stddef.h>
 
 /* Create dir (and its parents) if missing and prove it writable by creating and removing
- * a temporary file in it. 0, or -errno with "cannot write DIR: reason" in err. */
-int files_prepare_dir(const char *dir, char *err, size_t errlen);
+ * a temporary file in it. *created: how many trailing components of dir this call made
+ * (0 when dir existed), for files_remove_created. 0, or -errno with "cannot write DIR:
+ * reason" in err (and nothing left of what the call made). */
+int files_prepare_dir(const char *dir, unsigned *created, char *err, size_t errlen);
+
+/* Undo files_prepare_dir: remove the `created` deepest components of dir, deepest first,
+ * stopping at the first that is not empty. A run that could not run leaves nothing. */
+void files_remove_created(const char *dir, unsigned created);
 
 /* Write len bytes to dir/name through a temporary file in the same directory and
  * rename(2): readers see the old file, or the whole new one, never a part. On failure the

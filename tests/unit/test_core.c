@@ -8,9 +8,12 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "countries.h"
+#include "files.h"
 #include "flags.h"
 
 static long select_codes(struct countries_query *q, char (**codes)[3])
@@ -236,6 +239,48 @@ static void country_names_become_safe_file_names(void **state)
     assert_string_equal(name + strlen(name) - 4, ".gif");
 }
 
+static bool is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static void prepare_dir_counts_what_it_made_and_undoes_only_that(void **state)
+{
+    (void)state;
+    char base[] = "/tmp/concbench-files-XXXXXX", path[128], err[256];
+    assert_non_null(mkdtemp(base));
+    unsigned created = 99;
+    /* three new components, with a doubled and a trailing slash */
+    snprintf(path, sizeof path, "%s/a//b/c/", base);
+    assert_int_equal(files_prepare_dir(path, &created, err, sizeof err), 0);
+    assert_int_equal(created, 3);
+    files_remove_created(path, created);
+    assert_false(is_dir(path));
+    snprintf(path, sizeof path, "%s/a", base);
+    assert_false(is_dir(path));
+    assert_true(is_dir(base)); /* it existed before: never removed */
+
+    /* an existing directory: nothing made, nothing to undo */
+    assert_int_equal(files_prepare_dir(base, &created, err, sizeof err), 0);
+    assert_int_equal(created, 0);
+
+    /* a directory that holds a file is kept, and so are its parents */
+    snprintf(path, sizeof path, "%s/x/y", base);
+    assert_int_equal(files_prepare_dir(path, &created, err, sizeof err), 0);
+    assert_int_equal(created, 2);
+    assert_int_equal(files_write_atomic(path, "f", "1", 1, err, sizeof err), 0);
+    files_remove_created(path, created);
+    assert_true(is_dir(path));
+    snprintf(path, sizeof path, "%s/x/y/f", base);
+    assert_int_equal(unlink(path), 0);
+    snprintf(path, sizeof path, "%s/x/y", base);
+    assert_int_equal(rmdir(path), 0);
+    snprintf(path, sizeof path, "%s/x", base);
+    assert_int_equal(rmdir(path), 0);
+    assert_int_equal(rmdir(base), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -250,6 +295,7 @@ int main(void)
         cmocka_unit_test(urls_are_the_books_lowercase_layout),
         cmocka_unit_test(outcomes_are_classified),
         cmocka_unit_test(country_names_become_safe_file_names),
+        cmocka_unit_test(prepare_dir_counts_what_it_made_and_undoes_only_that),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
