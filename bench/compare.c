@@ -258,7 +258,8 @@ int compare_main(int argc, char **argv)
     for (int i = 0; i < 2; i++) {
         char err[512];
         if (results_read(paths[i], &files[i], err, sizeof err) != 0) {
-            fprintf(stderr, "concbench: compare: %s: %s\n", paths[i], err);
+            fprintf(stderr, "concbench: compare: %s: %s\n"
+                    "Try 'concbench compare --help'.\n", paths[i], err);
             results_file_free(&files[0]);
             return 2;
         }

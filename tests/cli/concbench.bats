@@ -252,7 +252,8 @@ interrupt() {
   run "$BIN/concbench" compare "$FIXTURES/results.csv" bad.csv
   assert_failure 2
   assert_output --regexp '^concbench: compare: bad.csv: line 3, column [0-9]+: '
-  [ "${#lines[@]}" -eq 1 ]
+  [ "${#lines[@]}" -eq 2 ]
+  assert_line --index 1 "Try 'concbench compare --help'."
   # an unterminated quoted field
   printf 'a,"b\n' > open.csv
   run "$BIN/concbench" compare open.csv "$FIXTURES/results.csv"

@@ -428,13 +428,14 @@ EOF
 @test "8 bad arguments: processpool exits 2 with one line naming the value, then usage" { row_bad_args processpool; }
 @test "8 bad arguments: coroutine exits 2 with one line naming the value, then usage" { row_bad_args coroutine; }
 
-@test "8 bad arguments: concbench compare names a bad CSV's file, line, column and value in one line, exit 2" {
+@test "8 bad arguments: concbench compare names a bad CSV's file, line, column and value in one line, then usage, exit 2" {
   m=$(head -1 "$FIXTURES/results.csv" | tr ',' '\n' | grep -nx median_s | cut -d: -f1)
   awk -F, -v OFS=, -v m="$m" 'NR == 2 { $m = "fast" } { print }' "$FIXTURES/results.csv" >nan.csv
   run --separate-stderr "$BIN/concbench" compare "$FIXTURES/results.csv" nan.csv
   assert_failure 2
-  [ "$(err_count)" -eq 1 ]
-  [ "$(errs)" = "concbench: compare: nan.csv: line 2, column $m (median_s): not a number: \"fast\"" ]
+  [ "$(err_count)" -eq 2 ]
+  [ "$(errs | head -1)" = "concbench: compare: nan.csv: line 2, column $m (median_s): not a number: \"fast\"" ]
+  errs | sed -n 2p | grep -qF "Try 'concbench compare --help'."
   # bad arguments to compare: the bad value, then where the usage is
   run --separate-stderr "$BIN/concbench" compare --threshold x "$FIXTURES/results.csv" nan.csv
   assert_failure 2
