@@ -21,7 +21,8 @@ PACKAGES=(
   jq                     # tests read --json records
   util-linux             # tests: unshare (read-only and full directories), setpriv
 )
-# Extra packages a target asks for: scripts/deps.sh wrk nginx-light
+# Extra packages a target asks for: scripts/deps.sh wrk nginx-light; make fuzz asks for
+# clang libclang-rt-14-dev (libFuzzer lives in the latter, which clang only recommends).
 PACKAGES+=("$@")
 
 missing=()
