@@ -64,6 +64,13 @@ $(BIN)/concbench: $(BUILD)/bench/concbench.o $(LIBBENCH) $(LIBCORE)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcsv
 
+# Helpers the CLI tests run (not tests themselves: run-tests.sh runs only test_*).
+TEST_TOOLS = $(BUILD)/tests/connflood
+$(BUILD)/tests/connflood: $(BUILD)/tests/tools/connflood.o
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBBENCH) $(LIBFLAGD) $(LIBCORE)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
@@ -72,7 +79,7 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBBENCH) $(LIBFLAGD) $(LIBCORE)
 deps:
 	@scripts/deps.sh
 
-unit-tests: $(UNIT_TESTS)
+unit-tests: $(UNIT_TESTS) $(TEST_TOOLS)
 
 # make test: install what is missing, build, run every unit and CLI test, end with "N passed, N failed".
 test: deps
