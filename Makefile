@@ -33,7 +33,7 @@ LIBCORE  = $(BUILD)/libconcbench.a
 LIBFLAGD = $(BUILD)/libflagd.a
 LIBBENCH = $(BUILD)/libbench.a
 
-.PHONY: all deps unit-tests test sanitize bench bench-ci anchors clean
+.PHONY: all deps unit-tests test sanitize bench bench-ci anchors fuzz fuzz-build clean
 .SECONDARY:
 all: $(PROGRAMS)
 
@@ -64,6 +64,13 @@ $(BIN)/concbench: $(BUILD)/bench/concbench.o $(LIBBENCH) $(LIBCORE)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcsv
 
+# Helpers the CLI tests run (not tests themselves: run-tests.sh runs only test_*).
+TEST_TOOLS = $(BUILD)/tests/connflood
+$(BUILD)/tests/connflood: $(BUILD)/tests/tools/connflood.o
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBBENCH) $(LIBFLAGD) $(LIBCORE)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
@@ -72,7 +79,7 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBBENCH) $(LIBFLAGD) $(LIBCORE)
 deps:
 	@scripts/deps.sh
 
-unit-tests: $(UNIT_TESTS)
+unit-tests: $(UNIT_TESTS) $(TEST_TOOLS)
 
 # make test: install what is missing, build, run every unit and CLI test, end with "N passed, N failed".
 test: deps
@@ -101,6 +108,35 @@ anchors: deps
 	@scripts/deps.sh nginx-light wrk || echo "anchors: nginx-light or wrk cannot be installed: the server anchor will be skipped" >&2
 	@$(MAKE) --no-print-directory all
 	@BIN=$(BIN) scripts/anchors
+
+# make fuzz: libFuzzer targets (clang 14, ASan + UBSan) over flagd's route and store lookup
+# and the results CSV reader; each runs FUZZ_SECONDS from its committed corpus
+# (tests/fuzz/corpus/TARGET), and any crash, leak or broken invariant fails the run.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD    = $(BUILD)/fuzz
+FUZZ_TARGETS  = route csv
+FUZZ_FLAGS    = -std=c11 -O1 -g $(WARN) -fsanitize=fuzzer,address,undefined \
+                -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_HEADERS  = $(wildcard server/*.h bench/*.h)
+
+$(FUZZ_BUILD)/fuzz_route: tests/fuzz/fuzz_route.c server/route.c server/store.c $(FUZZ_HEADERS)
+$(FUZZ_BUILD)/fuzz_route: FUZZ_LIBS = $(shell pkg-config --libs jansson 2>/dev/null)
+$(FUZZ_BUILD)/fuzz_csv: tests/fuzz/fuzz_csv.c bench/csvio.c bench/results.c $(FUZZ_HEADERS)
+$(FUZZ_BUILD)/fuzz_csv: FUZZ_LIBS = -lcsv -lm
+$(FUZZ_BUILD)/fuzz_%:
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZ-LD $@")
+	$(Q)$(FUZZ_CC) $(CPPFLAGS) $(shell pkg-config --cflags jansson 2>/dev/null) $(FUZZ_FLAGS) \
+	    -o $@ $(filter %.c,$^) $(FUZZ_LIBS)
+
+# libclang-rt-14-dev holds libFuzzer itself; clang only recommends it.
+fuzz-build:
+	@scripts/deps.sh clang libclang-rt-14-dev
+	@$(MAKE) --no-print-directory $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
+
+fuzz: fuzz-build
+	@FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh $(FUZZ_TARGETS)
 
 clean:
 	rm -rf $(BUILD) $(BIN)

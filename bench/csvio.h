@@ -36,7 +36,8 @@ void csvio_free(struct csvio_table *t);
  * Returns 0 or -1 on a write error. */
 int csvio_write_field(FILE *f, const char *s);
 
-/* Write n fields and a line feed. 0 or -1. */
+/* Write n fields and a line feed; a record of one empty field is written "" so that it
+ * is not read back as a blank line. 0 or -1. */
 int csvio_write_row(FILE *f, const char *const *fields, size_t n);
 
 #endif

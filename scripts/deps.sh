@@ -18,10 +18,12 @@ PACKAGES=(
   famfamfam-flag-gif     # the flag images flagd serves
   iso-codes              # country names for metadata.json
   curl                   # tests and anchors compare against the curl tool
+  wrk                    # flagd_load.bats: 1000 connections at once
   jq                     # tests read --json records
   util-linux             # tests: unshare (read-only and full directories), setpriv
 )
-# Extra packages a target asks for: scripts/deps.sh wrk nginx-light
+# Extra packages a target asks for: scripts/deps.sh PKG...; make fuzz asks for clang and
+# libclang-rt-14-dev (libFuzzer lives in the latter, which clang only recommends).
 PACKAGES+=("$@")
 
 missing=()

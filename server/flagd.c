@@ -10,11 +10,14 @@
  *   is what --plan lists.
  * - Paths that name no code (400, 404 for other paths, 405, 414) are answered at once; 400,
  *   405 and 414 also close the connection.
+ * - A request-target plus header lines over MAX_HEADERS_BYTES get "431 Request Header
+ *   Fields Too Large" and a closed connection, before anything else is looked at. evhttp
+ *   has no 431: it is given a larger cap, EVHTTP_HEADERS_CAP_BYTES, and flagd counts.
  * - evhttp 2.1 refuses some requests before flagd sees them, so /stats does not count them:
- *   a request line plus headers over MAX_HEADERS_BYTES, a NUL in the request line or any
- *   unparseable line get "400 Bad Request" and a closed connection (evhttp has no 431);
- *   a method token it does not know (e.g. FOO) gets "501 Not Implemented". Known methods
- *   other than GET and HEAD reach flagd and get 405.
+ *   headers over EVHTTP_HEADERS_CAP_BYTES, a NUL in the request line or any unparseable
+ *   line get "400 Bad Request" and a closed connection; a method token it does not know
+ *   (e.g. FOO) gets "501 Not Implemented". Known methods other than GET and HEAD reach
+ *   flagd and get 405.
  * - While a request is waiting, evhttp does not read its connection, so a client that
  *   gives up is noticed only when the answer is written: until then it stays in_flight,
  *   and the answer is counted as sent.
@@ -41,6 +44,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
 
 #include "counters.h"
@@ -53,7 +57,10 @@
 #define DEFAULT_TIMEOUT_S 60         /* an idle connection is closed after this */
 #define MAX_TIMEOUT_S 86400
 #define LISTEN_BACKLOG 4096          /* 10,000 clients connecting at once; somaxconn caps it */
-#define MAX_HEADERS_BYTES 8192       /* request line + headers; more is refused by evhttp */
+#define MAX_HEADERS_BYTES 8192       /* request-target + header lines; more is 431 */
+#define EVHTTP_HEADERS_CAP_BYTES 65536 /* evhttp buffers this much of a request's head per
+                                        * connection, then refuses it with 400 itself */
+#define HEADER_LINE_EXTRA_BYTES 4    /* ": " and CRLF around each header's name and value */
 #define MAX_BODY_BYTES 1024          /* GET and HEAD carry no body */
 #define ERR_MAX 512
 
@@ -314,6 +321,7 @@ static const char *reason_phrase(int status)
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 414: return "URI Too Long";
+    case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
     case 502: return "Bad Gateway";
     case 503: return "Service Unavailable";
@@ -493,6 +501,19 @@ static void send_stats(struct flagd *d, struct evhttp_request *req, bool reset)
     evhttp_send_reply(req, 200, "OK", NULL);
 }
 
+/* The size of req's head as flagd limits it: the request-target and every header line
+ * with its ": " and CRLF. evhttp has already trimmed the spaces around values, so a
+ * client padding them gets a little more than MAX_HEADERS_BYTES on the wire, never more
+ * than EVHTTP_HEADERS_CAP_BYTES. */
+static size_t header_bytes(struct evhttp_request *req, const char *uri)
+{
+    size_t n = strlen(uri);
+    const struct evkeyvalq *h = evhttp_request_get_input_headers(req);
+    for (const struct evkeyval *kv = h->tqh_first; kv; kv = kv->next.tqe_next)
+        n += strlen(kv->key) + strlen(kv->value) + HEADER_LINE_EXTRA_BYTES;
+    return n;
+}
+
 /* Every request of every listener. The route sees the raw request-target; files are only
  * ever found by the validated code. */
 static void on_request(struct evhttp_request *req, void *arg)
@@ -501,6 +522,13 @@ static void on_request(struct evhttp_request *req, void *arg)
     struct flagd *d = ls->d;
     const char *uri = evhttp_request_get_uri(req);
     enum evhttp_cmd_type method = evhttp_request_get_command(req);
+    if (header_bytes(req, uri) > MAX_HEADERS_BYTES) {
+        /* Checked before the route: an oversized head is refused whatever it asks for. */
+        const struct answer a = { .status = 431, .type = "text/plain", .close = true };
+        counters_begin(&d->counters);
+        answer_send(d, req, &a);
+        return;
+    }
     struct route r;
     route_parse(uri, strlen(uri), &r);
     if (r.kind == ROUTE_STATS && (method == EVHTTP_REQ_GET || method == EVHTTP_REQ_HEAD)) {
@@ -562,7 +590,7 @@ static int listener_open(struct flagd *d, struct listener *ls, const struct opti
     evhttp_set_allowed_methods(ls->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
                                EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
                                EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
-    evhttp_set_max_headers_size(ls->http, MAX_HEADERS_BYTES);
+    evhttp_set_max_headers_size(ls->http, EVHTTP_HEADERS_CAP_BYTES);
     evhttp_set_max_body_size(ls->http, MAX_BODY_BYTES);
     evhttp_set_timeout(ls->http, (int)o->timeout_s);
     evhttp_set_gencb(ls->http, on_request, ls);

@@ -202,10 +202,29 @@ book_root() {
   for path in /flags/../../etc/passwd /flags/%2e%2e/%2e%2e/etc/passwd /flags/br%2fbr.gif \
               //etc/passwd /flags/br/../../../etc/passwd /flags/brr/brr.gif \
               /flags/br/br.gif%00 /flags/br/%2e%2e/%2e%2e/etc/passwd /flags/BR/BR.gif \
-              "/flags/$(printf 'a%.0s' $(seq 300))" /flags/br/br.gif/ /flags/./br/br.gif; do
+              "/flags/$(printf 'a%.0s' $(seq 300))" /flags/br/br.gif/ /flags/./br/br.gif \
+              /flags/%2E%2E/%2E%2E/etc/passwd /flags/br%2Fbr.gif /flags/%252e%252e/etc/passwd \
+              /flags//br/br.gif /flags/br/./br.gif /flags/br/br.gif/.. '/flags/..\..\etc\passwd' \
+              /flags/%00/br.gif /flags/bra/bra.gif /flags/brbr/brbr.gif /flags/b/b.gif; do
     code=$(curl -s --path-as-is -o body -w '%{http_code}' "$FLAGD_BASE$path")
     assert_4xx "$code" "$path"
     ! grep -q 'root:' body || fail "$path leaked /etc/passwd"
+  done
+}
+
+@test "a raw NUL byte in the request line gets a 4xx and never a byte of a file" {
+  port=${FLAGD_BASE##*:}
+  for target in '/flags/br/br.gif\0' '/flags/br\0/../../etc/passwd' '/flags/\0br/br.gif'; do
+    # The request line alone, in one write: evhttp refuses it as soon as the line ends
+    # and closes, and bytes it never read would turn that close into a reset.
+    printf "GET $target HTTP/1.1\r\n" >request
+    exec 5<>"/dev/tcp/127.0.0.1/$port"
+    cat request >&5
+    # flagd closes after a 4xx; timeout 5 only bounds a failure
+    timeout 5 cat <&5 >reply || true
+    exec 5<&-
+    head -1 reply | grep -qE '^HTTP/1\.[01] 4[0-9][0-9] ' || fail "$target: $(head -1 reply)"
+    ! grep -qa 'GIF8' reply || fail "$target: a gif was sent"
   done
 }
 
@@ -215,7 +234,18 @@ book_root() {
   ln -s /etc/passwd tree/xx.gif
   ln -s br.gif tree/zz.gif
   mkdir tree/yy && ln -s /etc/passwd tree/yy/yy.gif
+  # a real gif outside the root, reached by a directory link and by a relative link
+  mkdir -p outside/vv && cp "$ROOT/br.gif" outside/vv/vv.gif
+  ln -s "$BATS_TEST_TMPDIR/outside/vv" tree/vv
+  ln -s ../outside/vv/vv.gif tree/ww.gif
   flagd_start --root "$BATS_TEST_TMPDIR/tree"
+  for cc in vv ww; do
+    code=$(curl -s -o body -w '%{http_code}' "$LOCAL_URL/$cc/$cc.gif")
+    assert_4xx "$code" "$cc.gif"
+    ! cmp -s body "$ROOT/br.gif" || fail "$cc.gif served a file from outside the root"
+    grep -q "$cc.gif: it resolves to $BATS_TEST_TMPDIR/outside/vv/vv.gif, outside the root" \
+      "$FLAGD_ERR" || fail "no warning for $cc.gif: $(cat "$FLAGD_ERR")"
+  done
   for cc in xx yy; do
     code=$(curl -s --path-as-is -o body -w '%{http_code}' "$LOCAL_URL/$cc/$cc.gif")
     assert_4xx "$code" "$cc.gif"
@@ -236,11 +266,45 @@ book_root() {
   [ "$(status_of "$FLAGD_BASE/stats" -X POST)" = 405 ]
 }
 
-@test "a 10 KiB header is refused with a 4xx (evhttp's limit is 8 KiB)" {
+# head_reply PORT HEADER...: send GET /flags/br/br.gif with these header lines on a raw
+# connection; the reply lands in ./reply, and the call fails unless flagd then closes
+# (timeout 5 only bounds a failure).
+head_reply() {
+  local port=$1 h
+  shift
+  { printf 'GET /flags/br/br.gif HTTP/1.1\r\nHost: x\r\n'
+    for h in "$@"; do printf '%s\r\n' "$h"; done
+    printf '\r\n'; } >request
+  exec 5<>"/dev/tcp/127.0.0.1/$port"
+  # cat, not the shell, takes the EPIPE when flagd closes before reading everything
+  cat request >&5 || true
+  local rc=0
+  timeout 5 cat <&5 >reply || rc=$?
+  exec 5<&-
+  return "$rc"
+}
+
+@test "a 10 KiB header is refused with 431 and the connection closes; 7 KiB is served" {
   big=$(head -c 10240 /dev/zero | tr '\0' a)
-  code=$(status_of "$LOCAL_URL/br/br.gif" -H "X-Big: $big")
-  assert_4xx "$code" "10 KiB header"
+  [ "$(status_of "$LOCAL_URL/br/br.gif" -H "X-Big: $big")" = 431 ]
+  port=${FLAGD_BASE##*:}
+  head_reply "$port" "X-Big: $big"
+  head -1 reply | grep -q '^HTTP/1.1 431 Request Header Fields Too Large' || fail "$(cat reply)"
+  grep -qi '^connection: close' reply
+  # the limit is on all header lines together: four of 2.5 KiB are too many
+  quarter=$(head -c 2560 /dev/zero | tr '\0' b)
+  head_reply "$port" "X-A: $quarter" "X-B: $quarter" "X-C: $quarter" "X-D: $quarter"
+  head -1 reply | grep -q '^HTTP/1.1 431 ' || fail "$(head -1 reply)"
+  # under the limit is served
+  ok=$(head -c 7168 /dev/zero | tr '\0' c)
+  [ "$(status_of "$LOCAL_URL/br/br.gif" -H "X-Ok: $ok")" = 200 ]
+  # far over evhttp's own 64 KiB cap, evhttp refuses and closes with bytes unread: a 4xx,
+  # or a reset that loses it, never a gif
+  huge=$(head -c 102400 /dev/zero | tr '\0' d)
+  head_reply "$port" "X-Huge: $huge" || true
+  [ ! -s reply ] || head -1 reply | grep -qE '^HTTP/1.1 4[0-9][0-9] ' || fail "$(head -1 reply)"
   [ "$(status_of "$LOCAL_URL/br/br.gif")" = 200 ] # and flagd is still fine
+  [ "$(flagd_stats | jq '.requests["431"]')" -eq 3 ]
 }
 
 @test "an idle connection is closed after --timeout" {

@@ -116,6 +116,35 @@ static void round_trips_what_it_writes(void **state)
     free(buf);
 }
 
+/* fuzz_csv's first finding (tests/fuzz/corpus/csv/regress-lone-empty-field): a record of
+ * one empty field was written as an empty line, which the reader skips as blank. */
+static void a_lone_empty_field_survives_a_round_trip(void **state)
+{
+    (void)state;
+    const char *empty[] = { "" };
+    const char *null[] = { NULL };
+    const char *word[] = { "x" };
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    assert_int_equal(csvio_write_row(f, word, 1), 0);
+    assert_int_equal(csvio_write_row(f, empty, 1), 0);
+    assert_int_equal(csvio_write_row(f, null, 1), 0);
+    assert_int_equal(csvio_write_row(f, word, 1), 0);
+    fclose(f);
+    struct csvio_table t;
+    parse_ok(buf, &t);
+    assert_int_equal(t.n_rows, 4);
+    const char *want[] = { "x", "", "", "x" };
+    for (size_t r = 0; r < 4; r++) {
+        assert_int_equal(t.rows[r].n_fields, 1);
+        assert_string_equal(t.rows[r].fields[0], want[r]);
+    }
+    csvio_free(&t);
+    free(buf);
+}
+
 static void schema_names_are_unique_and_typed(void **state)
 {
     (void)state;
@@ -231,6 +260,7 @@ int main(void)
         cmocka_unit_test(skips_blank_lines_and_counts_physical_lines),
         cmocka_unit_test(reports_the_line_and_column_of_malformed_input),
         cmocka_unit_test(round_trips_what_it_writes),
+        cmocka_unit_test(a_lone_empty_field_survives_a_round_trip),
         cmocka_unit_test(schema_names_are_unique_and_typed),
         cmocka_unit_test(results_round_trip_through_the_checked_reader),
         cmocka_unit_test(results_reader_names_line_column_and_field_of_bad_values),
