@@ -50,16 +50,6 @@ slow_flagd() {
   flagd_start --delay "$1" --seed 7
 }
 
-# wait_for FILE REGEX: until a line of FILE matches (the run is in the background)
-wait_for() {
-  for _ in $(seq 400); do
-    grep -qE "$2" "$1" 2>/dev/null && return 0
-    sleep 0.05
-  done
-  echo "no line matching '$2' in $1:" >&2
-  cat "$1" >&2
-  return 1
-}
 
 @test "LOCAL -a and -e: same counts and files as sequential, with and without --meta" {
   same_as_sequential -a -s "$LOCAL_URL"

@@ -119,16 +119,6 @@ rawhttpd_stop() {
   RAWHTTPD_PID=
 }
 
-# wait_for FILE REGEX: until a line of FILE matches (the run is in the background)
-wait_for() {
-  for _ in $(seq 400); do
-    grep -qE "$2" "$1" 2>/dev/null && return 0
-    sleep 0.05
-  done
-  echo "no line matching '$2' in $1:" >&2
-  cat "$1" >&2
-  return 1
-}
 
 # none_left: no process carries this test's directory on its command line (every run
 # below names an absolute -o under it, so a driver's forked workers do too)

@@ -8,6 +8,7 @@
 #   flagd_stop                    SIGTERM it and reap it; FLAGD_STATUS = its exit status.
 #                                 Idempotent: safe in teardown after a test already stopped it
 #   flagd_stats [QUERY]           GET /stats (flagd_stats '?reset=1' to zero the counters)
+#   wait_for FILE REGEX           until a line of FILE matches (a run in the background)
 #
 # Logs go to $BATS_TEST_TMPDIR/flagd.N.{out,err}; a failed start fails the test and shows
 # flagd's stderr.
@@ -103,4 +104,15 @@ flagd_stop() {
 
 flagd_stats() {
   curl -fsS "$FLAGD_BASE/stats${1:-}"
+}
+
+# wait_for FILE REGEX: until a line of FILE matches (the run is in the background)
+wait_for() {
+  for _ in $(seq 400); do
+    grep -qE "$2" "$1" 2>/dev/null && return 0
+    sleep 0.05
+  done
+  echo "no line matching '$2' in $1:" >&2
+  cat "$1" >&2
+  return 1
 }

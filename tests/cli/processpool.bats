@@ -40,16 +40,6 @@ slow_flagd() {
   flagd_start --delay "$1" --seed 7 # flagd_start stops the running one first
 }
 
-# wait_for FILE REGEX: until a line of FILE matches (the run is in the background)
-wait_for() {
-  for _ in $(seq 400); do
-    grep -qE "$2" "$1" 2>/dev/null && return 0
-    sleep 0.05
-  done
-  echo "no line matching '$2' in $1:" >&2
-  cat "$1" >&2
-  return 1
-}
 
 @test "LOCAL -a gives the same ok / not found / errors as sequential" {
   same_counts_as_sequential -a -s "$LOCAL_URL"
