@@ -79,12 +79,11 @@ test: deps
 	@$(MAKE) --no-print-directory all unit-tests
 	@BUILD=$(BUILD) BIN=$(BIN) scripts/run-tests.sh
 
-# The whole suite again, built with ASan + UBSan into build/asan and bin/asan.
-SAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=0 \
-          UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+# The whole suite again, built with ASan + UBSan into build/asan and bin/asan; any report
+# from any process fails it (scripts/sanitize.sh).
 sanitize: deps
 	@$(MAKE) --no-print-directory BUILD=build/asan BIN=bin/asan SANITIZER=address,undefined all unit-tests
-	@$(SAN_ENV) BUILD=build/asan BIN=bin/asan scripts/run-tests.sh
+	@BUILD=build/asan BIN=bin/asan scripts/sanitize.sh
 
 bench: deps
 	@$(MAKE) --no-print-directory all
