@@ -33,7 +33,7 @@ LIBCORE  = $(BUILD)/libconcbench.a
 LIBFLAGD = $(BUILD)/libflagd.a
 LIBBENCH = $(BUILD)/libbench.a
 
-.PHONY: all deps unit-tests test sanitize bench bench-ci clean
+.PHONY: all deps unit-tests test sanitize tsan bench bench-ci clean
 .SECONDARY:
 all: $(PROGRAMS)
 
@@ -84,6 +84,12 @@ test: deps
 sanitize: deps
 	@$(MAKE) --no-print-directory BUILD=build/asan BIN=bin/asan SANITIZER=address,undefined all unit-tests
 	@BUILD=build/asan BIN=bin/asan scripts/sanitize.sh
+
+# ThreadSanitizer over the thread pool and the coroutine driver's executor bridge, built into
+# build/tsan and bin/tsan (scripts/tsan.sh).
+tsan: deps
+	@$(MAKE) --no-print-directory BUILD=build/tsan BIN=bin/tsan SANITIZER=thread all unit-tests
+	@BUILD=build/tsan BIN=bin/tsan scripts/tsan.sh
 
 bench: deps
 	@$(MAKE) --no-print-directory all
