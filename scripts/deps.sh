@@ -20,6 +20,7 @@ PACKAGES=(
   curl                   # tests and anchors compare against the curl tool
   jq                     # tests read --json records
   util-linux             # tests: unshare (read-only and full directories), setpriv
+  valgrind               # make valgrind; its header lets lib/coro.c register coroutine stacks
 )
 # Extra packages a target asks for: scripts/deps.sh wrk nginx-light
 PACKAGES+=("$@")
