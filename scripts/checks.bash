@@ -13,6 +13,7 @@
 #   failed NAME WHY               count a failure and say why
 #
 # The caller sets WORK (a scratch directory) and may set FLAGD_READY_TIMEOUT_S.
+# shellcheck disable=SC2034 # the URLs and FLAGD_STATUS are for the scripts that source this
 
 FLAGD_READY_TIMEOUT_S=${FLAGD_READY_TIMEOUT_S:-60} # valgrind needs seconds, bare flagd 20 ms
 FLAGD_STOP_TIMEOUT_S=60                            # a leak check under valgrind takes a while

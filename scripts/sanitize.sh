@@ -8,7 +8,7 @@
 # SANITIZER=address,undefined.
 # Ends with the tests' "N passed, N failed" and one verdict line. Exit 0 clean, 1 otherwise.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 export BUILD=${BUILD:-build/asan}
 export BIN=${BIN:-bin/asan}
 

@@ -7,7 +7,7 @@
 # Environment: BUILD (default build/tsan), BIN (default bin/tsan), built with SANITIZER=thread.
 # Ends with one verdict line. Exit 0 clean, 1 otherwise.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-build/tsan}
 BIN=${BIN:-bin/tsan}
 . scripts/checks.bash
@@ -55,6 +55,6 @@ elapsed=$(( $(date +%s) - start ))
 if [ "$CHECKS_FAILED" -eq 0 ]; then
   echo "tsan: CLEAN: $CHECKS_RUN runs, 0 ThreadSanitizer reports (${elapsed} s)"
 else
-  echo "tsan: FAILED: $CHECKS_FAILED of $CHECKS_RUN checks, $reports process(es) with reports (${elapsed} s)"
+  echo "tsan: FAILED: $CHECKS_FAILED problem(s) in $CHECKS_RUN runs, $reports process(es) with reports (${elapsed} s)"
   exit 1
 fi

@@ -6,7 +6,7 @@
 # and 0 bytes definitely lost, and every run with its usual exit status.
 # Environment: BIN (default bin). Ends with one verdict line. Exit 0 clean, 1 otherwise.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 BIN=${BIN:-bin}
 . scripts/checks.bash
 
@@ -20,7 +20,7 @@ mkdir -p "$REPORTS"
 # --quiet: a clean process writes nothing, so any line in a log is a finding. Only definite
 # leaks count (possible, indirect and reachable ones are libraries' caches). One log per
 # process (%p): forked workers get their own; --trace-children: one that execs is checked too.
-VG=(valgrind --quiet --error-exitcode=$VG_STATUS --leak-check=full
+VG=(valgrind --quiet --error-exitcode="$VG_STATUS" --leak-check=full
     --errors-for-leak-kinds=definite --show-leak-kinds=definite --trace-children=yes
     --child-silent-after-fork=no)
 
