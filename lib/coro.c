@@ -22,6 +22,17 @@
 #include <sanitizer/common_interface_defs.h>
 #endif
 
+#if defined(__SANITIZE_THREAD__)
+#define CORO_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define CORO_TSAN 1
+#endif
+#endif
+#ifdef CORO_TSAN
+#include <sanitizer/tsan_interface.h>
+#endif
+
 #if defined(__has_include)
 #if __has_include(<valgrind/valgrind.h>)
 #include <valgrind/memcheck.h> /* client requests: no-ops unless running under valgrind */
@@ -33,7 +44,9 @@
 #define CORO_PAINT 0xA5 /* fill byte for measuring stack depth */
 
 /* ==================================================================================== */
-/* The context switch: glibc's ucontext, plus what ASan must be told about it. Replace
+/* The context switch: glibc's ucontext, plus what ASan and TSan must be told about it
+ * (without its fibers TSan keeps one shadow call stack per thread, which the frames of
+ * tasks that never return to it fill up: SIGSEGV within 100,000 tasks). Replace
  * this section (e.g. with a few lines of assembly that skip swapcontext's
  * rt_sigprocmask) and nothing else changes. */
 
@@ -41,6 +54,7 @@ struct ctx {
     ucontext_t uc;
     const void *stack_bottom; /* for ASan: the stack this context runs on */
     size_t stack_bytes;
+    void *tsan_fiber;         /* for TSan: this context's fiber (a task's: from ctx_make) */
 };
 
 /* Prepare c to run entry() on [stack, stack + bytes) the first time it is switched to.
@@ -55,7 +69,22 @@ static int ctx_make(struct ctx *c, void *stack, size_t bytes, void (*entry)(void
     makecontext(&c->uc, entry, 0);
     c->stack_bottom = stack;
     c->stack_bytes = bytes;
+#ifdef CORO_TSAN
+    c->tsan_fiber = __tsan_create_fiber(0);
+#endif
     return 0;
+}
+
+/* c, made by ctx_make, will not run again: drop what the sanitizers keep for it. Call it
+ * from another context (TSan cannot destroy the fiber it runs on). */
+static void ctx_unmake(struct ctx *c)
+{
+#ifdef CORO_TSAN
+    __tsan_destroy_fiber(c->tsan_fiber);
+    c->tsan_fiber = NULL;
+#else
+    (void)c;
+#endif
 }
 
 /* Save the running context into from and continue in to. Returns when something switches
@@ -68,6 +97,12 @@ static void ctx_switch(struct ctx *from, struct ctx *to, bool finished)
                                    to->stack_bytes);
 #else
     (void)finished;
+#endif
+#ifdef CORO_TSAN
+    /* from is running now, so this is its fiber (the scheduler's is the thread's own);
+     * the switch is a happens-before edge, as it is on one thread */
+    from->tsan_fiber = __tsan_get_current_fiber();
+    __tsan_switch_to_fiber(to->tsan_fiber, 0);
 #endif
     swapcontext(&from->uc, &to->uc);
 #ifdef CORO_ASAN
@@ -191,6 +226,7 @@ static struct coro *stack_map(struct coro_sched *s)
 static void stack_release(struct coro_sched *s, struct coro *c)
 {
     size_t usable = stack_usable(c);
+    ctx_unmake(&c->ctx);
 #ifdef CORO_ASAN
     /* the task's last frames never returned: their redzones would trip the next user */
     ASAN_UNPOISON_MEMORY_REGION(c->stack, usable);

@@ -3,15 +3,21 @@
 #include "stop.h"
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <string.h>
 
-/* The module's one mutable global: written by the handler, read by everyone. */
-static volatile sig_atomic_t stop_signal;
+/* The module's one mutable global: written by the handler on whichever thread took the
+ * signal, read by every thread (curl's progress callback runs on the pool's workers). A
+ * lock-free atomic, not volatile sig_atomic_t: that is only safe between a handler and the
+ * thread it interrupted; read from another thread it is a data race (ThreadSanitizer). */
+static atomic_int stop_signal;
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "a signal handler may only use lock-free atomics");
 
 static void on_signal(int sig)
 {
-    if (!stop_signal)
-        stop_signal = sig;
+    int none = 0;
+    /* the first signal wins, even when two arrive at once on two threads */
+    atomic_compare_exchange_strong(&stop_signal, &none, sig);
 }
 
 void stop_install(void)
@@ -27,7 +33,7 @@ void stop_install(void)
 
 int stop_requested(void)
 {
-    return stop_signal;
+    return atomic_load(&stop_signal);
 }
 
 void stop_request(int sig)

@@ -6,7 +6,7 @@
 /* Install the handlers (without SA_RESTART, so blocking calls return EINTR). */
 void stop_install(void);
 
-/* The signal that asked us to stop, or 0. Async-signal-safe to read. */
+/* The signal that asked us to stop, or 0. Async-signal-safe, and safe from any thread. */
 int stop_requested(void);
 
 /* Pretend a signal arrived (tests; and a strategy that must stop its siblings). */

@@ -21,6 +21,7 @@ PACKAGES=(
   wrk                    # flagd_load.bats: 1000 connections at once
   jq                     # tests read --json records
   util-linux             # tests: unshare (read-only and full directories), setpriv
+  valgrind               # make valgrind; its header lets lib/coro.c register coroutine stacks
 )
 # Extra packages a target asks for: scripts/deps.sh PKG...; make fuzz asks for clang and
 # libclang-rt-14-dev (libFuzzer lives in the latter, which clang only recommends).

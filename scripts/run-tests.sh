@@ -16,7 +16,7 @@ for t in "$BUILD"/tests/test_*; do
 done
 if compgen -G "tests/cli/*.bats" >/dev/null; then
   echo "# cli: bats tests/cli"
-  bats --tap tests/cli 2>&1 | tee -a "$log" || status=1
+  bats --tap --timing tests/cli 2>&1 | tee -a "$log" || status=1
 fi
 
 passed=$(grep -cE '^ok [0-9]+' "$log" | tr -d ' ')

@@ -17,6 +17,14 @@ teardown() {
 # json FIELD: a field of the --json record in $output
 json() { jq -r ".$1" <<<"$output"; }
 
+# ERROR delays half its answers; one after another at 200 ms, -a alone took 20 s. The
+# statuses depend on the seed, not the delay: a few ms keep the tests to what they prove.
+ERROR_DELAY_MS=10
+quick_error_flagd() {
+  flagd_stop
+  flagd_start --delay "$ERROR_DELAY_MS" --seed 7
+}
+
 # A loopback port nobody listens on (connection refused), found by trying to connect.
 free_port() {
   local p
@@ -51,6 +59,7 @@ free_port() {
 }
 
 @test "ERROR gives the same counts on two runs, equal to what flagd's plan predicts" {
+  quick_error_flagd
   run "$BIN/sequential" flags -a -s "$ERROR_URL" -o out --json
   assert_success
   first=$output
@@ -58,7 +67,7 @@ free_port() {
   assert_success
   [ "$(jq -c '[.ok,.not_found,.errors]' <<<"$first")" = "$(jq -c '[.ok,.not_found,.errors]' <<<"$output")" ]
   # the plan lists CC STATUS DELAY for every code the root has; the book's 194 are asked
-  plan=$("$BIN/flagd" --plan --seed 7 --delay 200)
+  plan=$("$BIN/flagd" --plan --seed 7 --delay "$ERROR_DELAY_MS")
   book=$(cat "$BATS_TEST_DIRNAME/book_codes.txt")
   expect_ok=0 expect_err=0
   while read -r cc status _; do
@@ -72,6 +81,7 @@ free_port() {
 }
 
 @test "error reasons name the HTTP status" {
+  quick_error_flagd
   run "$BIN/sequential" flags -a -s "$ERROR_URL" -o out -v
   assert_success
   assert_output --regexp "\*\*\* Error for [A-Z]{2}: HTTP 50[023]"
