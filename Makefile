@@ -115,7 +115,7 @@ bench-ci: deps
 
 # concbench side by side with curl, nginx and openssl; rewrites docs/performance.md's tables.
 anchors: deps
-	@scripts/deps.sh nginx-light wrk || echo "anchors: nginx-light or wrk cannot be installed: the server anchor will be skipped" >&2
+	@scripts/deps.sh nginx-light wrk openssl || echo "anchors: nginx-light, wrk or openssl cannot be installed: those anchors will be skipped" >&2
 	@$(MAKE) --no-print-directory all
 	@BIN=$(BIN) scripts/anchors
 

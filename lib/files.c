@@ -46,25 +46,36 @@ int files_prepare_dir(const char *dir, unsigned *created, char *err, size_t errl
         return -ENAMETOOLONG;
     }
     /* mkdir -p: each prefix in turn; EEXIST is fine, the final check catches a file. Once
-     * one prefix is new, every deeper one is: the count names the trailing components. */
+     * one prefix is new, every deeper one normally is, and the count names the trailing
+     * components. A `..` breaks that (new/../keep: keep existed), and undoing by count
+     * would remove keep: then nothing is counted, and a new directory may stay behind
+     * rather than one of the user's be removed. */
+    bool tail = true;
     for (char *p = path + 1; ; p++) {
-        if (*p == '/' || *p == '\0') {
-            char saved = *p;
+        if (*p != '/' && *p != '\0')
+            continue;
+        char saved = *p;
+        if (p[-1] != '/') { /* not the empty component of a//b or b/ */
             *p = '\0';
             if (mkdir(path, FILES_DIR_MODE) == 0) {
                 (*created)++;
-            } else if (errno != EEXIST) {
+            } else if (errno == EEXIST) {
+                if (*created)
+                    tail = false;
+            } else {
                 int e = errno;
                 snprintf(err, errlen, "cannot create %s: %s", path, strerror(e));
-                files_remove_created(dir, *created);
+                files_remove_created(dir, tail ? *created : 0);
                 *created = 0;
                 return -e;
             }
             *p = saved;
-            if (saved == '\0')
-                break;
         }
+        if (saved == '\0')
+            break;
     }
+    if (!tail)
+        *created = 0;
     char probe[4200];
     snprintf(probe, sizeof probe, "%s/.concbench-probe-XXXXXX", dir);
     int fd = mkstemp(probe);

@@ -6,8 +6,9 @@
 
 /* Create dir (and its parents) if missing and prove it writable by creating and removing
  * a temporary file in it. *created: how many trailing components of dir this call made
- * (0 when dir existed), for files_remove_created. 0, or -errno with "cannot write DIR:
- * reason" in err (and nothing left of what the call made). */
+ * (0 when dir existed), for files_remove_created; with a `..` after a new component it
+ * is 0, so that what was made may stay but nothing the user had is ever removed. 0, or
+ * -errno with "cannot write DIR: reason" in err (and nothing left of what it made). */
 int files_prepare_dir(const char *dir, unsigned *created, char *err, size_t errlen);
 
 /* Undo files_prepare_dir: remove the `created` deepest components of dir, deepest first,

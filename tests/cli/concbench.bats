@@ -224,7 +224,7 @@ interrupt() {
     'BEGIN { n = split(cols, c, " ") }
      NR > 1 && $d == "threadpool" && $p == "DELAY" { for (i = 1; i <= n; i++) $c[i] = sprintf("%.6f", $c[i] * 2) }
      { print }' "$FIXTURES/results.csv" > slower.csv
-  ! cmp -s slower.csv "$FIXTURES/results.csv"
+  ! cmp -s slower.csv "$FIXTURES/results.csv" || fail "slower.csv is the fixture unchanged"
   run "$BIN/concbench" compare "$FIXTURES/results.csv" slower.csv
   assert_failure 1
   assert_output --regexp 'flags DELAY threadpool .* -50\.[0-9]% +REGRESSION'

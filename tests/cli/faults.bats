@@ -266,7 +266,7 @@ row_server_down() {
   [ "$(json errors)" -eq 1 ]
   [ "$(json "error_reasons[\"worker $victim killed by signal 9\"]")" -eq 1 ]
   [ "$(intact out)" -eq 11 ]
-  ! kill -0 "$victim" 2>/dev/null
+  ! kill -0 "$victim" 2>/dev/null || fail "killed worker $victim still exists"
   none_left
 }
 
@@ -320,7 +320,7 @@ row_run_signal() {
   wait "$pid" || rc=$?
   [ "$rc" -eq "$status" ]
   grep -qx "concbench: run: interrupted by SIG$sig; flagd and the drivers stopped, no results written" stderr
-  ! pgrep -af -- "flagd.*--seed $seed"
+  ! pgrep -af -- "flagd.*--seed $seed" || fail "concbench run left its flagd running"
   none_left
   [ -z "$(ls -A out)" ]
   [ -z "$(find "$BATS_TEST_TMPDIR" -mindepth 1 -name '.*')" ]
@@ -346,7 +346,7 @@ on_tmpfs() {
 
 row_unwritable() {
   local d=$1
-  [ "$(id -u)" -eq 0 ] || skip "needs root: tmpfs mounts in a mount namespace"
+  [ "$(id -u)" -eq 0 ] && unshare -m true 2>/dev/null || skip "needs root and unshare -m: tmpfs mounts in a mount namespace"
   flagd_start --seed "$SEED"
   flagd_stats '?reset=1' >/dev/null
 

@@ -163,7 +163,7 @@ none_left() {
   [ "$rc" -eq 130 ]
   grep -qE "Interrupted by SIGINT after [0-9]+ of 194" stdout
   [ "$(grep -oE 'after [0-9]+' stdout | grep -oE '[0-9]+')" -lt 194 ]
-  ! grep -q "killed by signal" stderr
+  ! grep -q "killed by signal" stderr || fail "a worker was killed by a signal"
   [ "$(pids_of_run stderr | wc -l)" -eq 4 ]
   none_left stderr
 }
@@ -193,7 +193,8 @@ none_left() {
   wait "$pid" || rc=$?
   [ "$rc" -eq 130 ]
   grep -q "Interrupted by SIGINT" stdout
-  ! grep -q "killed by signal" stderr # workers ignored SIGINT and ended on the parent's word
+  # workers ignored SIGINT and ended on the parent's word
+  ! grep -q "killed by signal" stderr || fail "a worker was killed by a signal"
   none_left stderr
 }
 

@@ -278,6 +278,19 @@ static void prepare_dir_counts_what_it_made_and_undoes_only_that(void **state)
     assert_int_equal(rmdir(path), 0);
     snprintf(path, sizeof path, "%s/x", base);
     assert_int_equal(rmdir(path), 0);
+
+    /* new/../keep where keep existed: undoing by count would remove keep; nothing is counted */
+    snprintf(path, sizeof path, "%s/keep", base);
+    assert_int_equal(mkdir(path, 0700), 0);
+    snprintf(path, sizeof path, "%s/new/../keep", base);
+    assert_int_equal(files_prepare_dir(path, &created, err, sizeof err), 0);
+    assert_int_equal(created, 0);
+    files_remove_created(path, created);
+    snprintf(path, sizeof path, "%s/keep", base);
+    assert_true(is_dir(path));
+    assert_int_equal(rmdir(path), 0);
+    snprintf(path, sizeof path, "%s/new", base);
+    assert_int_equal(rmdir(path), 0);
     assert_int_equal(rmdir(base), 0);
 }
 
