@@ -52,6 +52,9 @@ if [ "$reports" -gt 0 ]; then
   failed reports "$reports process(es) reported (above)"
 fi
 elapsed=$(( $(date +%s) - start ))
+# the runner's closing line, counted by .ci/run
+passed=$((CHECKS_RUN - CHECKS_FAILED)); [ "$passed" -ge 0 ] || passed=0
+echo "$passed passed, $CHECKS_FAILED failed"
 if [ "$CHECKS_FAILED" -eq 0 ]; then
   echo "tsan: CLEAN: $CHECKS_RUN runs, 0 ThreadSanitizer reports (${elapsed} s)"
 else

@@ -64,6 +64,9 @@ for f in "$REPORTS"/*; do
 done
 [ "$bad" -eq 0 ] || failed reports "$bad of $logs processes reported (above)"
 elapsed=$(( $(date +%s) - start ))
+# the runner's closing line, counted by .ci/run
+passed=$((CHECKS_RUN - CHECKS_FAILED)); [ "$passed" -ge 0 ] || passed=0
+echo "$passed passed, $CHECKS_FAILED failed"
 if [ "$CHECKS_FAILED" -eq 0 ]; then
   echo "valgrind: CLEAN: $CHECKS_RUN runs, $logs processes, 0 errors, 0 bytes definitely lost (${elapsed} s)"
 else
