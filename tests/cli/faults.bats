@@ -351,31 +351,31 @@ row_unwritable() {
   flagd_stats '?reset=1' >/dev/null
 
   # read-only: refused before any download
-  run --separate-stderr on_tmpfs ro,size=1m ro "$BIN/$d" flags -a -s "$LOCAL_URL" -o ro --json
+  run --separate-stderr on_tmpfs ro,size=1m ro "$BIN/$d" flags -a -s "$LOCAL_URL" -o "$PWD/ro" --json
   assert_failure 1
   [ "$(err_count)" -eq 1 ]
-  [ "$(errs)" = "$d: flags: cannot write ro: Read-only file system" ]
+  [ "$(errs)" = "$d: flags: cannot write $PWD/ro: Read-only file system" ]
   [ -z "$output" ]
   [ -z "$(ls -A ro.after)" ]
   [ "$(flagd_stats | jq .total)" -eq 0 ]
 
   # full: 16 KiB hold a few flags (a page each); every later save fails with ENOSPC
-  run --separate-stderr on_tmpfs size=16k full "$BIN/$d" flags -a -s "$LOCAL_URL" -o full --json
+  run --separate-stderr on_tmpfs size=16k full "$BIN/$d" flags -a -s "$LOCAL_URL" -o "$PWD/full" --json
   assert_failure 1
   [ "$(err_count)" -eq 1 ]
-  errs | grep -qE "^$d: flags: cannot write full/[A-Z]{2}\.gif: No space left on device$"
+  errs | grep -qE "^$d: flags: cannot write $PWD/full/[A-Z]{2}\.gif: No space left on device$"
   [ "$(json ok)" -ge 1 ] && [ "$(json errors)" -ge 1 ]
   [ "$(json 'ok + .not_found + .errors')" -eq 194 ]
-  [ -z "$(json 'error_reasons | keys[]' | grep -vE '^cannot write full/[A-Z]{2}\.gif: No space left on device$')" ]
+  [ -z "$(json 'error_reasons | keys[]' | grep -vE "^cannot write $PWD/full/[A-Z]{2}\.gif: No space left on device$")" ]
   [ "$(intact full.after)" -eq "$(json ok)" ]
 
   # ulimit -f: the flags larger than 300 bytes fail with EFBIG (not SIGXFSZ), the rest save
   big=$(for cc in $(cat "$BOOK"); do f=$ROOT/${cc,,}.gif; [ ! -e "$f" ] || [ "$(stat -c %s "$f")" -le 300 ] || echo "$cc"; done | wc -l)
   [ "$big" -gt 0 ]
-  run --separate-stderr prlimit --fsize=300 "$BIN/$d" flags -a -s "$LOCAL_URL" -o fsize --json
+  run --separate-stderr prlimit --fsize=300 "$BIN/$d" flags -a -s "$LOCAL_URL" -o "$PWD/fsize" --json
   assert_failure 1
   [ "$(err_count)" -eq 1 ]
-  errs | grep -qE "^$d: flags: cannot write fsize/[A-Z]{2}\.gif: File too large$"
+  errs | grep -qE "^$d: flags: cannot write $PWD/fsize/[A-Z]{2}\.gif: File too large$"
   [ "$(json errors)" -eq "$big" ]
   [ "$(json ok)" -eq $((193 - big)) ]
   [ "$(intact fsize)" -eq "$(json ok)" ]
