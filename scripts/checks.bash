@@ -11,6 +11,11 @@
 #   check_sigint NAME CMD...      run CMD in the background, SIGINT it once it has reported
 #                                 a job on stderr (-v), and want exit 130
 #   failed NAME WHY               count a failure and say why
+#   show_reports DIR              print DIR's non-empty report files to stderr; set
+#                                 REPORTS_LOGS (files) and REPORTS_BAD (non-empty ones)
+#   checks_verdict TOOL CLEAN FAILED  the closing "N passed, N failed" line (.ci/run counts
+#                                 it), then "TOOL: CLEAN: CLEAN" and status 0, or
+#                                 "TOOL: FAILED: K problem(s) in FAILED" and status 1
 #
 # The caller sets WORK (a scratch directory) and may set FLAGD_READY_TIMEOUT_S.
 # shellcheck disable=SC2034 # the URLs and FLAGD_STATUS are for the scripts that source this
@@ -112,4 +117,30 @@ check_sigint() {
     return 1
   fi
   echo "ok   $name"
+}
+
+show_reports() {
+  REPORTS_LOGS=0
+  REPORTS_BAD=0
+  local f
+  for f in "$1"/*; do
+    [ -e "$f" ] || continue
+    REPORTS_LOGS=$((REPORTS_LOGS + 1))
+    [ -s "$f" ] || continue
+    REPORTS_BAD=$((REPORTS_BAD + 1))
+    echo "--- $(basename "$f")" >&2
+    cat "$f" >&2
+  done
+}
+
+checks_verdict() {
+  local passed=$((CHECKS_RUN - CHECKS_FAILED))
+  [ "$passed" -ge 0 ] || passed=0
+  echo "$passed passed, $CHECKS_FAILED failed"
+  if [ "$CHECKS_FAILED" -eq 0 ]; then
+    echo "$1: CLEAN: $2"
+    return 0
+  fi
+  echo "$1: FAILED: $CHECKS_FAILED problem(s) in $3"
+  return 1
 }

@@ -43,21 +43,8 @@ else
   failed flagd "did not start"
 fi
 
-reports=$(grep -l . "$REPORTS"/* 2>/dev/null | wc -l)
-if [ "$reports" -gt 0 ]; then
-  for f in "$REPORTS"/*; do
-    echo "--- $(basename "$f")" >&2
-    cat "$f" >&2
-  done
-  failed reports "$reports process(es) reported (above)"
-fi
+show_reports "$REPORTS"
+[ "$REPORTS_BAD" -eq 0 ] || failed reports "$REPORTS_BAD process(es) reported (above)"
 elapsed=$(( $(date +%s) - start ))
-# the runner's closing line, counted by .ci/run
-passed=$((CHECKS_RUN - CHECKS_FAILED)); [ "$passed" -ge 0 ] || passed=0
-echo "$passed passed, $CHECKS_FAILED failed"
-if [ "$CHECKS_FAILED" -eq 0 ]; then
-  echo "tsan: CLEAN: $CHECKS_RUN runs, 0 ThreadSanitizer reports (${elapsed} s)"
-else
-  echo "tsan: FAILED: $CHECKS_FAILED problem(s) in $CHECKS_RUN runs, $reports process(es) with reports (${elapsed} s)"
-  exit 1
-fi
+checks_verdict tsan "$CHECKS_RUN runs, 0 ThreadSanitizer reports (${elapsed} s)" \
+  "$CHECKS_RUN runs, $REPORTS_BAD process(es) with reports (${elapsed} s)" || exit 1

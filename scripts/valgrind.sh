@@ -51,25 +51,8 @@ else
 fi
 
 # Every process left a log; with --quiet only findings are in it.
-bad=0
-logs=0
-for f in "$REPORTS"/*; do
-  [ -e "$f" ] || continue
-  logs=$((logs + 1))
-  if [ -s "$f" ]; then
-    bad=$((bad + 1))
-    echo "--- $(basename "$f")" >&2
-    cat "$f" >&2
-  fi
-done
-[ "$bad" -eq 0 ] || failed reports "$bad of $logs processes reported (above)"
+show_reports "$REPORTS"
+[ "$REPORTS_BAD" -eq 0 ] || failed reports "$REPORTS_BAD of $REPORTS_LOGS processes reported (above)"
 elapsed=$(( $(date +%s) - start ))
-# the runner's closing line, counted by .ci/run
-passed=$((CHECKS_RUN - CHECKS_FAILED)); [ "$passed" -ge 0 ] || passed=0
-echo "$passed passed, $CHECKS_FAILED failed"
-if [ "$CHECKS_FAILED" -eq 0 ]; then
-  echo "valgrind: CLEAN: $CHECKS_RUN runs, $logs processes, 0 errors, 0 bytes definitely lost (${elapsed} s)"
-else
-  echo "valgrind: FAILED: $CHECKS_FAILED problem(s) in $CHECKS_RUN runs, $logs processes (${elapsed} s)"
-  exit 1
-fi
+checks_verdict valgrind "$CHECKS_RUN runs, $REPORTS_LOGS processes, 0 errors, 0 bytes definitely lost (${elapsed} s)" \
+  "$CHECKS_RUN runs, $REPORTS_LOGS processes (${elapsed} s)" || exit 1
