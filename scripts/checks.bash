@@ -1,4 +1,4 @@
-# Shared by scripts/tsan.sh and scripts/valgrind.sh (`. scripts/checks.bash`): a flagd of
+# Shared by scripts/tsan.sh, scripts/valgrind.sh and scripts/anchors (`. scripts/checks.bash`): a flagd of
 # the script's own on free ports, and runs that are tallied into one verdict.
 #
 #   flagd_start CMD... [flagd options]   start CMD (bin/flagd, or a tool wrapping it) with
