@@ -228,9 +228,12 @@ int cli_parse(int argc, char **argv, const struct strategy *s, struct cli_option
             o->limit = v;
             break;
         case 'm':
-            if (parse_uint(a, 1, s->max_concurrency, &v))
-                BAD("bad value for -m: '%s' (want 1 to %u)", a, s->max_concurrency);
-            o->concurrency = (unsigned)v;
+            /* Above the driver's maximum is clamped, not refused, as the book's scripts
+             * do (min(args.max_req, MAX_CONCUR_REQ)), so that a sweep never fails on it. */
+            if (parse_uint(a, 1, CLI_MAX_ASKED, &v))
+                BAD("bad value for -m: '%s' (want a whole number from 1)", a);
+            o->concurrency_asked = v > s->max_concurrency ? (unsigned)v : 0;
+            o->concurrency = v > s->max_concurrency ? s->max_concurrency : (unsigned)v;
             break;
         case 's':
             if (cli_server_url(a, o->base_url, sizeof o->base_url))
@@ -268,8 +271,9 @@ int cli_parse(int argc, char **argv, const struct strategy *s, struct cli_option
                 BAD("bad value for -n: '%s' (want a size like 64K, 1M or 1G, at most 4G)", a);
             break;
         case 'w':
-            if (parse_uint(a, 1, s->max_workers, &v)) BAD("bad value for -w: '%s' (want 1 to %u)", a, s->max_workers);
-            o->workers = (unsigned)v;
+            if (parse_uint(a, 1, CLI_MAX_ASKED, &v)) BAD("bad value for -w: '%s' (want a whole number from 1)", a);
+            o->workers_asked = v > s->max_workers ? (unsigned)v : 0;
+            o->workers = v > s->max_workers ? s->max_workers : (unsigned)v;
             break;
         case OPT_SEED:
             if (parse_uint(a, 0, ~0ULL, &v)) BAD("bad value for --seed: '%s' (want a whole number)", a);

@@ -24,6 +24,7 @@ enum cli_workload { CLI_FLAGS, CLI_SHA };
 #define CLI_DEFAULT_OUT_DIR "downloads"
 #define CLI_MAX_REPEAT 1000
 #define CLI_MAX_EXECUTOR 256
+#define CLI_MAX_ASKED 1000000000 /* -m/-w above a driver's maximum are clamped up to here */
 
 struct cli_options {
     enum cli_workload workload;
@@ -33,7 +34,8 @@ struct cli_options {
     /* flags */
     bool all, every;       /* -a, -e */
     size_t limit;          /* -l N, 0 = none */
-    unsigned concurrency;  /* -m N */
+    unsigned concurrency;  /* -m N, clamped to the strategy's maximum */
+    unsigned concurrency_asked; /* -m as given when it was clamped, else 0 */
     const char *server;    /* -s LOCAL|DELAY|ERROR|URL */
     char base_url[512];    /* -s resolved */
     const char *out_dir;   /* -o DIR */
@@ -48,7 +50,8 @@ struct cli_options {
     /* sha */
     size_t jobs;           /* -j */
     size_t size_bytes;     /* -n */
-    unsigned workers;      /* -w */
+    unsigned workers;      /* -w, clamped to the strategy's maximum */
+    unsigned workers_asked; /* -w as given when it was clamped, else 0 */
     uint64_t seed;         /* --seed */
     const char *dump_dir;  /* --dump DIR */
 };

@@ -73,6 +73,12 @@ int driver_main(int argc, char **argv, const struct strategy *s)
     if (rc < 0)
         return usage_error(s, "", err);
     const char *wl = o.workload == CLI_FLAGS ? "flags" : "sha";
+    if (o.concurrency_asked)
+        fprintf(stderr, "%s: flags: -m %u is above this driver's maximum; using %u\n", s->name,
+                o.concurrency_asked, o.concurrency);
+    if (o.workers_asked)
+        fprintf(stderr, "%s: sha: -w %u is above this driver's maximum; using %u\n", s->name,
+                o.workers_asked, o.workers);
     stop_install();
     raise_nofile();
     /* Past RLIMIT_FSIZE (ulimit -f), SIGXFSZ would kill us mid-write and leave a temporary

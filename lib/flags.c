@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
+#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -222,6 +223,16 @@ enum flags_next flags_finish(struct flags_transfer *t, CURLcode rc, struct job_r
         }
     } else {
         snprintf(t->save_name, sizeof t->save_name, "%s.gif", t->cc);
+    }
+    /* The body's SHA-256 travels with the result, so that a run's content can be checked
+     * (report's content_digest) even when nothing is saved. */
+    const char *data = t->step == FLAGS_STEP_META ? t->image : t->body;
+    size_t len = t->step == FLAGS_STEP_META ? t->image_len : t->body_len;
+    if (EVP_Digest(data ? data : "", len, out->digest, NULL, EVP_sha256(), NULL) != 1) {
+        out->outcome = JOB_ERROR;
+        out->local_failure = 1;
+        set_reason(out, "cannot hash the body (OpenSSL)");
+        return FLAGS_DONE;
     }
     /* with --repeat, only the first round saves: one file per code */
     if (t->cfg->out_dir && t->index < t->cfg->n_codes)

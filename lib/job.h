@@ -25,7 +25,7 @@ struct job_result {
     int32_t http_status;                    /* last HTTP status, 0 when none */
     uint64_t bytes;                         /* body bytes received, or bytes hashed */
     uint64_t work_ns;                       /* time in the core work (hashing) */
-    unsigned char digest[JOB_DIGEST_LEN];   /* sha only */
+    unsigned char digest[JOB_DIGEST_LEN];   /* SHA-256 of the body or of the buffer (ok only) */
     char reason[JOB_REASON_MAX];            /* "" when ok, else "HTTP 503", "timeout", ... */
 };
 

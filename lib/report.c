@@ -2,6 +2,7 @@
 #include "report.h"
 
 #include <jansson.h>
+#include <openssl/evp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,6 +168,52 @@ void report_summary(FILE *f, const struct report *r, const struct report_meta *m
     fprintf(f, "Elapsed time: %.2fs\n", m->elapsed_s);
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int report_content_digest(const struct report *r, char hex[2 * JOB_DIGEST_LEN + 1])
+{
+    /* One "label sha256hex\n" line per job that succeeded, sorted, so that the digest
+     * depends on what was fetched or hashed and not on the order it finished in. */
+    enum { LINE = 32 + 1 + 2 * JOB_DIGEST_LEN + 2 };
+    char *buf = malloc((r->total ? r->total : 1) * LINE);
+    char **lines = malloc((r->total ? r->total : 1) * sizeof *lines);
+    int rc = -1;
+    if (!buf || !lines)
+        goto out;
+    size_t n = 0;
+    for (size_t i = 0; i < r->total; i++) {
+        if (!r->seen[i] || r->results[i].outcome != JOB_OK)
+            continue;
+        char name[32], h[2 * JOB_DIGEST_LEN + 1];
+        r->label(r->label_ctx, i, name, sizeof name);
+        sha_hex(r->results[i].digest, h);
+        lines[n] = buf + n * LINE;
+        snprintf(lines[n], LINE, "%s %s\n", name, h);
+        n++;
+    }
+    qsort(lines, n, sizeof *lines, cmp_str);
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    unsigned char md[JOB_DIGEST_LEN];
+    if (ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1) {
+        rc = 0;
+        for (size_t i = 0; i < n && rc == 0; i++)
+            if (EVP_DigestUpdate(ctx, lines[i], strlen(lines[i])) != 1)
+                rc = -1;
+        if (rc == 0 && EVP_DigestFinal_ex(ctx, md, NULL) != 1)
+            rc = -1;
+    }
+    EVP_MD_CTX_free(ctx);
+    if (rc == 0)
+        sha_hex(md, hex);
+out:
+    free(buf);
+    free(lines);
+    return rc;
+}
+
 int report_json(FILE *f, const struct report *r, const struct report_meta *m)
 {
     struct report_usage u;
@@ -185,6 +232,9 @@ int report_json(FILE *f, const struct report *r, const struct report_meta *m)
     json_object_set_new(o, "done", json_integer((json_int_t)r->done));
     json_object_set_new(o, "interrupted", json_integer(m->interrupted));
     json_object_set_new(o, "error_reasons", reason_counts(r));
+    char content[2 * JOB_DIGEST_LEN + 1];
+    if (report_content_digest(r, content) == 0)
+        json_object_set_new(o, "content_digest", json_string(content));
     if (strcmp(m->workload, "sha") == 0) {
         json_t *d = json_array();
         char hex[2 * JOB_DIGEST_LEN + 1];

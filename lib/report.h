@@ -63,6 +63,13 @@ void report_end_progress(struct report *r);
  * or, for sha, one "DIGEST  job-NN" line per job then "12 hashed. ...". */
 void report_summary(FILE *f, const struct report *r, const struct report_meta *m);
 
+/* The run's content in one SHA-256 (hex into hex): over the sorted lines
+ * "label body-or-buffer-sha256" of every job that succeeded, so equal content gives an
+ * equal digest whatever the order of completion or the strategy. Main thread, after the
+ * run. 0, or -1 when out of memory or OpenSSL failed. */
+__attribute__((warn_unused_result))
+int report_content_digest(const struct report *r, char hex[2 * JOB_DIGEST_LEN + 1]);
+
 /* One JSON object on one line (jansson). 0, or -1 on failure. */
 int report_json(FILE *f, const struct report *r, const struct report_meta *m);
 

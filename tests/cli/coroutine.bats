@@ -205,7 +205,7 @@ slow_flagd() {
 }
 
 @test "bad -m is exit 2 with usage; --help says the bounds" {
-  for args in "flags -m 0" "flags -m 10001" "flags -m x" "sha --executor 0"; do
+  for args in "flags -m 0" "flags -m 10000000000" "flags -m x" "sha --executor 0"; do
     run "$BIN/$DRIVER" $args
     assert_failure 2
     assert_output --partial "usage:"

@@ -403,7 +403,7 @@ row_bad_args() {
   done <<'EOF'
 flags --frobnicate|--frobnicate
 flags -m 0|'0'
-flags -m 10001|'10001'
+flags -m 10000000000|'10000000000'
 sha -n 5Q|'5Q'
 flags b1|'b1'
 flags BR 1X|'1X'

@@ -141,7 +141,7 @@ free_port() {
 }
 
 @test "bad arguments are exit 2 with the bad value and usage" {
-  for args in "flags -m 0" "flags -m 10001" "flags -t x" "flags -s gopher" "flags b1" \
+  for args in "flags -m 0" "flags -m 10000000000" "flags -t x" "flags -s gopher" "flags b1" \
               "sha -n 5Q" "sha -j 0" "flags --frobnicate" "sha -a" "nothing" ""; do
     run "$BIN/sequential" $args
     assert_failure 2

@@ -2,6 +2,7 @@
 # bin/threadpool against a real flagd: the same answers as bin/sequential, the same files,
 # the same digests, concurrency bounded by -m, interruption, and bad options.
 
+bats_require_minimum_version 1.5.0
 load helpers
 
 ROOT=/usr/share/flags/countries/16x11
@@ -124,8 +125,19 @@ slow_flagd() {
   [ "$done" -lt 194 ]
 }
 
+@test "-m and -w above the maximum are clamped with a note on stderr, and --json reports the effective value" {
+  run --separate-stderr "$BIN/$DRIVER" sha -j 1024 -n 1K -w 5000 --json
+  assert_success
+  [ "$(jq .workers <<<"$output")" -eq 1000 ]
+  grep -qF -- "-w 5000 is above this driver's maximum; using 1000" <<<"$stderr"
+  run --separate-stderr "$BIN/$DRIVER" flags -e -m 1001 -s "$LOCAL_URL" --no-save --json
+  assert_success
+  [ "$(jq .concurrency <<<"$output")" -eq 676 ]
+  grep -qF -- "-m 1001 is above this driver's maximum; using 1000" <<<"$stderr"
+}
+
 @test "bad -m and -w are exit 2 with usage; --help says the bounds" {
-  for args in "flags -m 0" "flags -m 1001" "flags -m x" "sha -w 0" "sha -w 1001"; do
+  for args in "flags -m 0" "flags -m 10000000000" "flags -m x" "sha -w 0" "sha -w -3"; do
     run "$BIN/$DRIVER" $args
     assert_failure 2
     assert_output --partial "usage:"
