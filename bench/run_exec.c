@@ -1,0 +1,152 @@
+/* run_exec — `concbench run`: time one configuration, read its record, validate it. */
+#include "run_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "spawn.h"
+#include "stop.h"
+#include "text.h"
+
+/* The driver's own one-line message, from one more untimed run with stderr kept. */
+static void driver_message(struct run *r, struct config *c)
+{
+    char log[PATH_MAX + 64], err[RUN_ERR_MAX];
+    text_fmt(log, sizeof log, "%s/%s.stderr", r->work_dir, c->name);
+    char *out = malloc(RUN_OUTPUT_MAX);
+    if (!out)
+        return;
+    int st = spawn_capture(c->argv.v, log, out, RUN_OUTPUT_MAX, r->o.timeout_s, err, sizeof err);
+    free(out);
+    char line[256];
+    text_last_line(log, line, sizeof line);
+    if (st >= 0 && line[0]) {
+        char how[64];
+        spawn_describe(st, how, sizeof how);
+        text_fmt(c->reason, sizeof c->reason, "%s: %s", how, line);
+    }
+}
+
+static char *read_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = malloc(RUN_OUTPUT_MAX);
+    size_t n = buf ? fread(buf, 1, RUN_OUTPUT_MAX - 1, f) : 0;
+    fclose(f);
+    if (buf)
+        buf[n] = '\0';
+    return buf;
+}
+
+/* Check c's record against its group's reference and set the verdict. */
+static void validate(struct config *c)
+{
+    struct group *g = c->g;
+    const struct record *rec = &c->rec;
+    if (rec->interrupted || rec->done != rec->items) {
+        c->verdict = "FAILED";
+        text_fmt(c->reason, sizeof c->reason, "incomplete run: %lld of %lld done", rec->done,
+                 rec->items);
+        return;
+    }
+    if (strcmp(c->d->name, REFERENCE_DRIVER) == 0 && !g->have_ref) {
+        g->ref = *rec;
+        /* The group keeps its own copy of the digests. */
+        if (rec->n_digests) {
+            g->ref.digests = malloc(rec->n_digests * sizeof *rec->digests);
+            if (g->ref.digests)
+                memcpy(g->ref.digests, rec->digests, rec->n_digests * sizeof *rec->digests);
+            else
+                g->ref.n_digests = 0;
+        }
+        g->have_ref = true;
+        c->verdict = "reference";
+        return;
+    }
+    if (!g->have_ref) {
+        c->verdict = "FAILED";
+        text_fmt(c->reason, sizeof c->reason, "no sequential reference to check against");
+        return;
+    }
+    char why[256];
+    if (record_matches(&g->ref, rec, why, sizeof why)) {
+        c->verdict = "ok";
+    } else {
+        c->verdict = "MISMATCH";
+        text_fmt(c->reason, sizeof c->reason, "%s", why);
+    }
+}
+
+/* Time (or, for a reference-only config, just run) c. Returns 0, or -1 when concbench was
+ * interrupted; any failure of the driver is a verdict, not an error. */
+int run_execute(struct run *r, struct config *c)
+{
+    char out_path[PATH_MAX + 64], log_path[PATH_MAX + 64], json_path[PATH_MAX + 64];
+    char err[RUN_ERR_MAX];
+    text_fmt(out_path, sizeof out_path, "%s/%s.out", r->work_dir, c->name);
+    text_fmt(log_path, sizeof log_path, "%s/%s.timer.log", r->work_dir, c->name);
+    text_fmt(json_path, sizeof json_path, "%s/%s.json", r->raw_dir, c->name);
+
+    char *text = NULL;
+    if (!c->timed) {
+        text = malloc(RUN_OUTPUT_MAX);
+        if (!text)
+            return 0;
+        int st = spawn_capture(c->argv.v, NULL, text, RUN_OUTPUT_MAX, r->o.timeout_s, err,
+                               sizeof err);
+        if (stop_requested()) {
+            free(text);
+            return -1;
+        }
+        if (st < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+            if (st < 0)
+                text_fmt(c->reason, sizeof c->reason, "%s", err);
+            else
+                driver_message(r, c);
+            free(text);
+            return 0;
+        }
+    } else {
+        struct timing_request q = {
+            .argv = c->argv.v, .name = c->name, .warmup = r->o.warmup, .runs = r->o.runs,
+            .json_path = json_path, .output_path = out_path, .log_path = log_path,
+            .hyperfine = r->hyperfine[0] ? r->hyperfine : NULL, .timeout_s = r->o.timeout_s,
+        };
+        int rc = timing_run(&q, &c->tm, err, sizeof err);
+        if (stop_requested())
+            return -1;
+        if (rc < 0) {
+            text_fmt(c->reason, sizeof c->reason, "cannot time it: %s", err);
+            return 0;
+        }
+        if (rc > 0) {
+            text_fmt(c->reason, sizeof c->reason, "%s", c->tm.why);
+            /* A failed driver is run once more for its own message; a hung one is not. */
+            if (rc == TIMING_FAILED)
+                driver_message(r, c);
+            if (stop_requested())
+                return -1;
+            return 0;
+        }
+        c->measured = true;
+        /* The raw file's name relative to the CSV, for the raw column. */
+        text_fmt(c->raw, sizeof c->raw, "%s/%s.json", r->run_id, c->name);
+        text = read_text(out_path);
+    }
+    if (!text) {
+        text_fmt(c->reason, sizeof c->reason, "no output from the last run");
+        return 0;
+    }
+    if (record_parse(text, &c->rec, err, sizeof err) != 0) {
+        text_fmt(c->reason, sizeof c->reason, "%s", err);
+        free(text);
+        return 0;
+    }
+    free(text);
+    c->have_rec = true;
+    validate(c);
+    return 0;
+}

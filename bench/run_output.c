@@ -1,0 +1,221 @@
+/* run_output — `concbench run`: CSV rows, the tables, and the files of a run. */
+#include "run_internal.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "files.h"
+#include "limit.h"
+#include "table.h"
+#include "text.h"
+
+static double config_limit(const struct run *r, const struct config *c)
+{
+    const struct group *g = c->g;
+    const struct record *rec = &c->rec;
+    if (!c->have_rec)
+        return NAN;
+    if (strcmp(g->workload, "sha") == 0) {
+        double total = rec->bytes > 0 ? (double)rec->bytes
+                                      : (double)rec->items * (double)rec->size_bytes;
+        return limit_sha_s(total, g->sha_bps, (unsigned)rec->workers, r->env.cores);
+    }
+    if (strcmp(g->profile, "DELAY") == 0 && isfinite(g->delay_ms))
+        return limit_delay_s(g->delay_ms / 1e3, (size_t)rec->items, (unsigned)rec->concurrency);
+    return NAN;
+}
+
+int run_fill_row(const struct run *r, const struct config *c, struct results_row *row)
+{
+    const struct env_info *e = &r->env;
+    const struct group *g = c->g;
+    const struct record *rec = &c->rec;
+    int rc = 0;
+    rc |= results_set(row, RC_SCHEMA, RESULTS_SCHEMA_VERSION);
+    rc |= results_set(row, RC_RUN_ID, r->run_id);
+    rc |= results_set(row, RC_DATE, e->date);
+    rc |= results_set(row, RC_HOST, e->host);
+    rc |= results_set(row, RC_CPU_MODEL, e->cpu_model);
+    rc |= results_setf(row, RC_CORES, "%u", e->cores);
+    rc |= results_set(row, RC_KERNEL, e->kernel);
+    rc |= results_set(row, RC_COMPILER, e->compiler);
+    rc |= results_set(row, RC_LIBCURL, e->libcurl);
+    rc |= results_set(row, RC_OPENSSL, e->openssl);
+    rc |= results_set(row, RC_GIT_COMMIT, e->git_commit);
+    rc |= results_set(row, RC_WORKLOAD, g->workload);
+    rc |= results_set(row, RC_PROFILE, g->profile);
+    rc |= results_set(row, RC_DRIVER, c->d->name);
+    if (c->sweep_key) {
+        rc |= results_setf(row, RC_SWEEP_PARAM, "%c", c->sweep_key);
+        rc |= results_setf(row, RC_SWEEP_VALUE, "%ld", c->sweep_value);
+    }
+    /* The configuration's size comes from the reference when this row has no record,
+     * so that a FAILED row still matches its counterpart in compare. */
+    const struct record *size = c->have_rec ? rec : (g->have_ref ? &g->ref : NULL);
+    if (size) {
+        rc |= results_setf(row, RC_ITEMS, "%lld", size->items);
+        if (strcmp(g->workload, "sha") == 0)
+            rc |= results_setf(row, RC_SIZE_BYTES, "%lld", size->size_bytes);
+    }
+    rc |= results_set_num(row, RC_DELAY_MS, g->delay_ms, 0);
+    if (c->have_rec) {
+        rc |= results_setf(row, RC_WORKERS, "%lld", rec->workers);
+        rc |= results_setf(row, RC_CONCURRENCY, "%lld", rec->concurrency);
+    }
+    if (c->measured) {
+        const struct stats *st = &c->tm.st;
+        rc |= results_setf(row, RC_RUNS, "%zu", st->n);
+        rc |= results_setf(row, RC_WARMUP, "%u", r->o.warmup);
+        rc |= results_set_num(row, RC_MEDIAN_S, st->median, 6);
+        rc |= results_set_num(row, RC_MIN_S, st->min, 6);
+        rc |= results_set_num(row, RC_MAX_S, st->max, 6);
+        rc |= results_set_num(row, RC_MEAN_S, st->mean, 6);
+        rc |= results_set_num(row, RC_STDDEV_S, st->stddev, 6);
+        rc |= results_set_num(row, RC_CV_PCT, stats_cv_pct(st), 2);
+        rc |= results_set_num(row, RC_SPEEDUP, g->seq_median_s / st->median, 3);
+        double limit = config_limit(r, c);
+        rc |= results_set_num(row, RC_LIMIT_S, limit, 6);
+        rc |= results_set_num(row, RC_PCT_LIMIT, limit_pct(limit, st->median), 1);
+    }
+    if (c->have_rec) {
+        rc |= results_set_num(row, RC_WORK_S, rec->elapsed_s, 6);
+        rc |= results_set_num(row, RC_USER_S, rec->user_s, 3);
+        rc |= results_set_num(row, RC_SYS_S, rec->sys_s, 3);
+        rc |= results_setf(row, RC_MAX_RSS_KB, "%lld", rec->max_rss_kb);
+        rc |= results_setf(row, RC_CTX_VOLUNTARY, "%lld", rec->ctx_voluntary);
+        rc |= results_setf(row, RC_CTX_INVOLUNTARY, "%lld", rec->ctx_involuntary);
+        rc |= results_setf(row, RC_OK, "%lld", rec->ok);
+        rc |= results_setf(row, RC_NOT_FOUND, "%lld", rec->not_found);
+        rc |= results_setf(row, RC_ERRORS, "%lld", rec->errors);
+        rc |= results_setf(row, RC_BYTES, "%lld", rec->bytes);
+    }
+    rc |= results_set(row, RC_VERDICT, c->verdict);
+    rc |= results_set(row, RC_REASON, c->reason);
+    rc |= results_set(row, RC_TIMER, r->hyperfine[0] ? "hyperfine" : "builtin");
+    rc |= results_set(row, RC_RAW, c->raw);
+    char *cmd = timing_command_line(c->argv.v);
+    rc |= results_set(row, RC_COMMAND, cmd);
+    free(cmd);
+    return rc ? -1 : 0;
+}
+
+/* github-action-benchmark's customSmallerIsBetter: [{name, unit, value, range, extra}]. */
+static char *bench_json(const struct results_row *rows, size_t n)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const struct results_row *row = &rows[i];
+        double median, sd, speedup;
+        if (!results_num(row, RC_MEDIAN_S, &median))
+            continue;
+        char name[256], range[64], extra[256];
+        const char *prof = results_get(row, RC_PROFILE), *sw = results_get(row, RC_SWEEP_PARAM);
+        int k = snprintf(name, sizeof name, "%s%s%s %s", results_get(row, RC_WORKLOAD),
+                         *prof ? " " : "", prof, results_get(row, RC_DRIVER));
+        if (*sw)
+            text_fmt(name + k, sizeof name - (size_t)k, " %s=%s", sw,
+                     results_get(row, RC_SWEEP_VALUE));
+        text_fmt(range, sizeof range, "± %.6f", results_num(row, RC_STDDEV_S, &sd) ? sd : 0.0);
+        text_fmt(extra, sizeof extra, "speedup %s; %s items; verdict %s; %s runs",
+                 results_num(row, RC_SPEEDUP, &speedup) ? results_get(row, RC_SPEEDUP) : "?",
+                 results_get(row, RC_ITEMS), results_get(row, RC_VERDICT),
+                 results_get(row, RC_RUNS));
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:f, s:s, s:s}", "name", name,
+                                             "unit", "s", "value", median, "range", range,
+                                             "extra", extra));
+    }
+    char *text = json_dumps(arr, JSON_INDENT(2) | JSON_REAL_PRECISION(9));
+    json_decref(arr);
+    return text;
+}
+
+/* OUT/latest.<ext> → <run_id>.<ext>: a relative symlink, swapped in atomically. */
+static int point_latest(const char *out_dir, const char *run_id, const char *ext)
+{
+    char link[PATH_MAX + 32], tmp[PATH_MAX + 64], target[256];
+    text_fmt(link, sizeof link, "%s/latest.%s", out_dir, ext);
+    text_fmt(tmp, sizeof tmp, "%s.%ld.tmp", link, (long)getpid());
+    text_fmt(target, sizeof target, "%s.%s", run_id, ext);
+    remove(tmp);
+    if (symlink(target, tmp) != 0 || rename(tmp, link) != 0) {
+        remove(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+/* dir/name from a memory stream, atomically (lib/files: a temporary name, then rename).
+ * Takes f (closes it). 0, or -1 with the reason printed. */
+static int commit_stream(FILE *f, char **buf, size_t *len, const char *dir, const char *name)
+{
+    char err[512];
+    bool bad = ferror(f) != 0;
+    if (fclose(f) != 0 || bad || !*buf) {
+        fprintf(stderr, "concbench: run: cannot write %s/%s: out of memory\n", dir, name);
+        free(*buf);
+        return -1;
+    }
+    int rc = files_write_atomic(dir, name, *buf, *len, err, sizeof err);
+    free(*buf);
+    *buf = NULL;
+    if (rc != 0)
+        fprintf(stderr, "concbench: run: %s\n", err);
+    return rc != 0 ? -1 : 0;
+}
+
+int run_write_results(struct run *r, const struct results_row *rows, size_t n)
+{
+    const char *out = r->o.out_dir;
+    char name[sizeof r->run_id + 16];
+    char *buf = NULL;
+    size_t len = 0;
+
+    text_fmt(name, sizeof name, "%s.csv", r->run_id);
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        goto oom;
+    results_write_header(f);
+    for (size_t i = 0; i < n; i++)
+        results_write_row(f, &rows[i]);
+    if (commit_stream(f, &buf, &len, out, name) != 0)
+        return -1;
+    fprintf(stderr, "concbench: wrote %s/%s\n", out, name);
+
+    text_fmt(name, sizeof name, "%s.md", r->run_id);
+    if (!(f = open_memstream(&buf, &len)))
+        goto oom;
+    const struct env_info *e = &r->env;
+    fprintf(f, "# concbench %s\n\n%s · %s · %u cores · %s · %s · libcurl %s · OpenSSL %s · "
+            "commit %s · timer %s · %u runs after %u warm-up\n\n", r->run_id, e->date, e->host,
+            e->cores, e->cpu_model, e->kernel, e->libcurl, e->openssl, e->git_commit,
+            r->hyperfine[0] ? "hyperfine -N" : "builtin", r->o.runs, r->o.warmup);
+    table_print_results(f, rows, n, true);
+    if (commit_stream(f, &buf, &len, out, name) != 0)
+        return -1;
+
+    text_fmt(name, sizeof name, "%s.bench.json", r->run_id);
+    char *json = bench_json(rows, n);
+    if (!json)
+        goto oom;
+    char err[512];
+    int rc = files_write_atomic(out, name, json, strlen(json), err, sizeof err);
+    free(json);
+    if (rc != 0) {
+        fprintf(stderr, "concbench: run: %s\n", err);
+        return -1;
+    }
+
+    if (point_latest(out, r->run_id, "csv") != 0 || point_latest(out, r->run_id, "md") != 0) {
+        fprintf(stderr, "concbench: run: cannot point %s/latest.csv at %s.csv: %s\n", out,
+                r->run_id, strerror(errno));
+        return -1;
+    }
+    return 0;
+oom:
+    fprintf(stderr, "concbench: run: cannot write %s/%s: out of memory\n", out, name);
+    return -1;
+}
