@@ -77,6 +77,7 @@ int record_parse(const char *text, struct record *r, char *err, size_t errlen)
     r->ctx_involuntary = get_int(o, "ctx_involuntary", &optional);
     r->interrupted = get_int(o, "interrupted", &optional);
     r->size_bytes = get_int(o, "size_bytes", &optional);
+    get_str(o, "content_digest", r->content_digest, sizeof r->content_digest);
     if (missing) {
         snprintf(err, errlen, "--json record lacks items/ok/not_found/errors");
         json_decref(o);
@@ -121,6 +122,18 @@ bool record_matches(const struct record *ref, const struct record *r, char *why,
     }
     if (r->interrupted) {
         snprintf(why, len, "interrupted by signal %lld", r->interrupted);
+        return false;
+    }
+    if (ref->content_digest[0] && strcmp(ref->content_digest, r->content_digest) != 0) {
+        if (!r->content_digest[0])
+            snprintf(why, len, "no content_digest in its --json record");
+        else
+            snprintf(why, len, "content_digest %.12s…, sequential %.12s…", r->content_digest,
+                     ref->content_digest);
+        return false;
+    }
+    if (ref->errors == 0 && r->errors == 0 && ref->bytes != r->bytes) {
+        snprintf(why, len, "bytes %lld, sequential %lld", r->bytes, ref->bytes);
         return false;
     }
     if (ref->n_digests != r->n_digests) {

@@ -21,6 +21,7 @@ struct record {
     long long size_bytes;    /* sha */
     char (*digests)[RECORD_HEX_LEN + 1]; /* sha, in job order (owned) */
     size_t n_digests;
+    char content_digest[RECORD_HEX_LEN + 1]; /* over sorted (code or job, SHA-256); "" if none */
 };
 
 /* Parse the last line of text that is a JSON object (a driver prints exactly one).
@@ -30,7 +31,9 @@ int record_parse(const char *text, struct record *r, char *err, size_t errlen);
 void record_free(struct record *r);
 
 /* Whether r got the same answers as the reference ref: items, ok, not_found, errors,
- * and for sha every digest. false with what differs in why ("ok 194 ≠ 193"). */
+ * the content digest (when the reference has one), bytes (when neither had an error: an
+ * error may end a body part way), and for sha every digest. false with what differs in
+ * why ("ok 194, sequential 193"). */
 bool record_matches(const struct record *ref, const struct record *r, char *why, size_t len);
 
 #endif

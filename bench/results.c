@@ -58,6 +58,16 @@ static const struct results_column schema[RC_COUNT] = {
     [RC_TIMER] = { "timer", RT_TEXT },
     [RC_RAW] = { "raw", RT_TEXT },
     [RC_COMMAND] = { "command", RT_TEXT },
+    [RC_NOISE] = { "noise", RT_TEXT },
+    [RC_NOISE_REASON] = { "noise_reason", RT_TEXT },
+    [RC_FOREIGN_CPU_PCT] = { "foreign_cpu_pct", RT_NUM },
+    [RC_TIMES_S] = { "times_s", RT_TEXT },
+    [RC_DOWNLOADS] = { "downloads", RT_TEXT },
+    [RC_RUN_NOISE] = { "run_noise", RT_TEXT },
+    [RC_LOAD_START] = { "load_start", RT_NUM },
+    [RC_LOAD_END] = { "load_end", RT_NUM },
+    [RC_CALIB_START_MBPS] = { "calib_start_mbps", RT_NUM },
+    [RC_CALIB_END_MBPS] = { "calib_end_mbps", RT_NUM },
 };
 
 const struct results_column *results_schema(void)
@@ -182,7 +192,7 @@ static int from_table(const struct csvio_table *t, struct results_file *out, cha
         if (c >= 0 && where[c] < 0)
             where[c] = (int)i;
     }
-    for (int c = 0; c < RC_COUNT; c++) {
+    for (int c = 0; c < RESULTS_FIRST_OPTIONAL; c++) {
         if (where[c] < 0) {
             snprintf(err, errlen, "line %zu, column %zu: header lacks the column '%s' "
                      "(not a concbench results file?)", h->line, h->n_fields + 1,
@@ -206,6 +216,8 @@ static int from_table(const struct csvio_table *t, struct results_file *out, cha
         struct results_row *dst = &out->rows[out->n_rows++];
         dst->line = src->line;
         for (int c = 0; c < RC_COUNT; c++) {
+            if (where[c] < 0)
+                continue; /* an optional column this file predates */
             const char *s = src->fields[where[c]];
             if (!well_formed(s, schema[c].type)) {
                 snprintf(err, errlen, "line %zu, column %d (%s): not %s: \"%.40s\"", src->line,

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #define RESULTS_SCHEMA_VERSION "1"
+#define RESULTS_FIRST_OPTIONAL RC_NOISE /* columns from here on may be absent when read */
 
 /* The columns, in file order. Adding a column at the end is compatible; renaming,
  * removing or reordering one bumps RESULTS_SCHEMA_VERSION. */
@@ -59,6 +60,17 @@ enum results_col {
     RC_TIMER,         /* hyperfine | builtin */
     RC_RAW,           /* the raw timing record, relative to the CSV's directory */
     RC_COMMAND,       /* the timed command line */
+    /* Added later, at the end: a file without them still reads (the cells are empty). */
+    RC_NOISE,         /* ok | noisy: this row's own spread, outliers or foreign CPU */
+    RC_NOISE_REASON,  /* why noisy: "CV 14.2% > 10%; 2 outliers; foreign CPU 31%" */
+    RC_FOREIGN_CPU_PCT, /* CPU used by other processes while this row ran, % of the machine */
+    RC_TIMES_S,       /* every timed run, seconds, space-separated (compare's raw data) */
+    RC_DOWNLOADS,     /* where flags saved: its file system (tmpfs, ext4, ...); empty: none */
+    RC_RUN_NOISE,     /* ok | noisy: the run as a whole (calibration or load drifted) */
+    RC_LOAD_START,    /* 1-minute load average when the run started */
+    RC_LOAD_END,      /* ... and when it ended */
+    RC_CALIB_START_MBPS, /* one core's OpenSSL SHA-256 rate (MB/s) when the run started */
+    RC_CALIB_END_MBPS,   /* ... and when it ended */
     RC_COUNT
 };
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "files.h"
@@ -25,6 +26,78 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
     (void)ftw;
     remove(path);
     return 0;
+}
+
+void run_remove_tree(const char *path)
+{
+    nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* A file system's name from statfs(2)'s f_type, for the table and the CSV. */
+static void fs_name(long type, char *buf, size_t len)
+{
+    static const struct { long type; const char *name; } known[] = {
+        { 0x01021994, "tmpfs" }, { (long)0x858458f6, "ramfs" }, { 0xEF53, "ext4" },
+        { 0x58465342, "xfs" }, { (long)0x9123683E, "btrfs" }, { 0x794c7630, "overlay" },
+        { 0x6969, "nfs" }, { 0x2fc12fc1, "zfs" }, { 0x65735546, "fuse" },
+    };
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (known[i].type == type) {
+            text_fmt(buf, len, "%s", known[i].name);
+            return;
+        }
+    text_fmt(buf, len, "fs 0x%lx", type);
+}
+
+static bool ram_backed(long type)
+{
+    return type == 0x01021994 || type == (long)0x858458f6;
+}
+
+/* Where flags rows save. ram: a private directory on the first RAM-backed file system of
+ * /dev/shm, $XDG_RUNTIME_DIR and the scratch directory; with none, the scratch directory,
+ * and a note. disk: a private directory under OUT. 0, or -1 (message printed). */
+static int make_downloads_root(struct run *r)
+{
+    const char *candidates[4];
+    size_t n = 0;
+    bool disk = strcmp(r->o.downloads, "disk") == 0;
+    if (disk) {
+        candidates[n++] = r->o.out_dir;
+    } else {
+        candidates[n++] = "/dev/shm";
+        const char *xdg = getenv("XDG_RUNTIME_DIR");
+        if (xdg && *xdg)
+            candidates[n++] = xdg;
+        candidates[n++] = r->work_dir;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct statfs fs;
+        if (statfs(candidates[i], &fs) != 0)
+            continue;
+        bool last = i + 1 == n;
+        if (!disk && !ram_backed((long)fs.f_type) && !last)
+            continue;
+        text_fmt(r->downloads_root, sizeof r->downloads_root, "%s/concbench-downloads.XXXXXX",
+                 candidates[i]);
+        if (!mkdtemp(r->downloads_root)) {
+            r->downloads_root[0] = '\0';
+            continue;
+        }
+        fs_name((long)fs.f_type, r->downloads_fs, sizeof r->downloads_fs);
+        r->downloads_ram = ram_backed((long)fs.f_type);
+        if (!disk && !r->downloads_ram)
+            fprintf(stderr, "concbench: run: no RAM-backed file system (/dev/shm, "
+                    "$XDG_RUNTIME_DIR): flags save to %s on %s, and their rows measure it too\n",
+                    r->downloads_root, r->downloads_fs);
+        else if (disk && r->downloads_ram)
+            fprintf(stderr, "concbench: run: --downloads disk: %s is on %s, which is RAM\n",
+                    candidates[i], r->downloads_fs);
+        return 0;
+    }
+    fprintf(stderr, "concbench: run: cannot create a directory for the downloads in %s: %s\n",
+            candidates[n - 1], strerror(errno));
+    return -1;
 }
 
 static void fmt_clock(char *buf, size_t len, double s)
@@ -78,12 +151,17 @@ static void free_run(struct run *r)
     for (size_t i = 0; i < r->n_configs; i++) {
         run_args_free(&r->configs[i].argv);
         record_free(&r->configs[i].rec);
+        timing_result_free(&r->configs[i].tm);
     }
     free(r->configs);
-    for (size_t i = 0; i < r->n_groups; i++)
+    for (size_t i = 0; i < r->n_groups; i++) {
         record_free(&r->groups[i].ref);
+        dirhash_free(&r->groups[i].ref_files);
+    }
+    if (r->downloads_root[0])
+        run_remove_tree(r->downloads_root);
     if (r->work_dir[0])
-        nftw(r->work_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        run_remove_tree(r->work_dir);
 }
 
 static void progress(const struct run *r, size_t k, size_t n, const struct config *c,
@@ -107,7 +185,7 @@ static int interrupted(struct run *r)
     server_stop(&r->server);
     /* No CSV will point at the raw records of a half run. */
     if (r->raw_dir[0])
-        nftw(r->raw_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        run_remove_tree(r->raw_dir);
     fprintf(stderr, "concbench: run: interrupted by SIG%s; flagd and the drivers stopped, "
             "no results written\n", sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
     return 128 + sig;
@@ -174,6 +252,8 @@ int run_main(int argc, char **argv)
     }
 
     run_plan_groups(r);
+    if (r->o.workload[0] && make_downloads_root(r) != 0)
+        goto done;
     if (needs_flagd(r) && start_flagd(r) != 0) {
         status = stop_requested() ? interrupted(r) : 1;
         goto done;
@@ -181,6 +261,13 @@ int run_main(int argc, char **argv)
     if (run_plan_configs(r) != 0)
         goto done;
 
+    /* The machine before: what the end is compared with to call the run noisy. */
+    r->noise.load_start = noise_loadavg();
+    r->noise.calib_start_mbps = noise_calibrate_mbps();
+    noise_sample_take(&r->start_sample, r->server.pid);
+    if (r->downloads_root[0])
+        fprintf(stderr, "concbench: flags save to %s (%s%s), emptied before every run\n",
+                r->downloads_root, r->downloads_fs, r->downloads_ram ? ", RAM" : "");
     uint64_t start = report_now_ns();
     size_t timed_done = 0;
     for (size_t i = 0; i < r->n_configs; i++) {
@@ -214,6 +301,14 @@ int run_main(int argc, char **argv)
     server_stop(&r->server);
     fprintf(stderr, "concbench: %zu configurations in %.1f s\n", r->n_configs,
             (double)(report_now_ns() - start) / 1e9);
+    /* ... and after, flagd waited for, so that its CPU counts as ours. */
+    struct noise_sample end_sample;
+    noise_sample_take(&end_sample, 0);
+    r->noise.foreign_pct = noise_foreign_pct(&r->start_sample, &end_sample, r->env.cores);
+    r->noise.load_end = noise_loadavg();
+    r->noise.calib_end_mbps = noise_calibrate_mbps();
+    r->run_noisy = noise_run_verdict(&r->noise, r->env.cores, r->run_noise_why,
+                                     sizeof r->run_noise_why);
 
     /* Rows for the timed configurations, in run order. */
     struct results_row *rows = calloc(r->n_configs ? r->n_configs : 1, sizeof *rows);
@@ -228,6 +323,7 @@ int run_main(int argc, char **argv)
             wrc |= run_fill_row(r, &r->configs[i], &rows[n_rows++]);
     if (wrc == 0) {
         table_print_results(stdout, rows, n_rows, r->o.markdown);
+        run_print_noise(stdout, r, r->o.markdown);
         fflush(stdout);
         wrc = run_write_results(r, rows, n_rows);
     } else {

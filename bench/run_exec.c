@@ -5,9 +5,29 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "dirhash.h"
+#include "noise.h"
 #include "spawn.h"
 #include "stop.h"
 #include "text.h"
+
+/* The last line of a driver's stderr that is its own message: not the usage line nor the
+ * "Try --help" hint that may follow it. */
+static void own_message(const char *path, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    char line[512];
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = '\0';
+        if (!line[0] || strncmp(line, "usage:", 6) == 0 || strncmp(line, "Try ", 4) == 0)
+            continue;
+        text_fmt(buf, len, "%s", line);
+    }
+    fclose(f);
+}
 
 /* The driver's own one-line message, from one more untimed run with stderr kept. */
 static void driver_message(struct run *r, struct config *c)
@@ -20,7 +40,7 @@ static void driver_message(struct run *r, struct config *c)
     int st = spawn_capture(c->argv.v, log, out, RUN_OUTPUT_MAX, r->o.timeout_s, err, sizeof err);
     free(out);
     char line[256];
-    text_last_line(log, line, sizeof line);
+    own_message(log, line, sizeof line);
     if (st >= 0 && line[0]) {
         char how[64];
         spawn_describe(st, how, sizeof how);
@@ -64,6 +84,14 @@ static void validate(struct config *c)
         }
         g->have_ref = true;
         c->verdict = "reference";
+        if (c->out_dir[0]) {
+            char err[RUN_ERR_MAX];
+            if (dirhash_scan(c->out_dir, &g->ref_files, err, sizeof err) != 0) {
+                g->have_ref = false;
+                c->verdict = "FAILED";
+                text_fmt(c->reason, sizeof c->reason, "%s", err);
+            }
+        }
         return;
     }
     if (!g->have_ref) {
@@ -72,11 +100,27 @@ static void validate(struct config *c)
         return;
     }
     char why[256];
-    if (record_matches(&g->ref, rec, why, sizeof why)) {
-        c->verdict = "ok";
-    } else {
+    if (!record_matches(&g->ref, rec, why, sizeof why)) {
         c->verdict = "MISMATCH";
         text_fmt(c->reason, sizeof c->reason, "%s", why);
+        return;
+    }
+    c->verdict = "ok";
+    if (c->out_dir[0]) {
+        /* The files themselves, hashed by us: a driver's word is not evidence. */
+        struct dirhash files;
+        char err[RUN_ERR_MAX];
+        if (dirhash_scan(c->out_dir, &files, err, sizeof err) != 0) {
+            c->verdict = "FAILED";
+            text_fmt(c->reason, sizeof c->reason, "%s", err);
+            return;
+        }
+        if (dirhash_diff(&g->ref_files, &files, why, sizeof why) != 0) {
+            c->verdict = "MISMATCH";
+            text_fmt(c->reason, sizeof c->reason, "files: %s (against sequential's %zu)", why,
+                     g->ref_files.n);
+        }
+        dirhash_free(&files);
     }
 }
 
@@ -90,6 +134,11 @@ int run_execute(struct run *r, struct config *c)
     text_fmt(log_path, sizeof log_path, "%s/%s.timer.log", r->work_dir, c->name);
     text_fmt(json_path, sizeof json_path, "%s/%s.json", r->raw_dir, c->name);
 
+    /* Every run, the untimed one included, starts from an empty directory, so that every
+     * run does the same work (no file to rename over). */
+    if (c->out_dir[0])
+        run_remove_tree(c->out_dir);
+    char *prepare[] = { RUN_RM_PATH, "-rf", "--", c->out_dir, NULL };
     char *text = NULL;
     if (!c->timed) {
         text = malloc(RUN_OUTPUT_MAX);
@@ -114,8 +163,13 @@ int run_execute(struct run *r, struct config *c)
             .argv = c->argv.v, .name = c->name, .warmup = r->o.warmup, .runs = r->o.runs,
             .json_path = json_path, .output_path = out_path, .log_path = log_path,
             .hyperfine = r->hyperfine[0] ? r->hyperfine : NULL, .timeout_s = r->o.timeout_s,
+            .prepare_argv = c->out_dir[0] ? prepare : NULL,
         };
+        struct noise_sample before, after;
+        noise_sample_take(&before, r->server.pid);
         int rc = timing_run(&q, &c->tm, err, sizeof err);
+        noise_sample_take(&after, r->server.pid);
+        c->foreign_pct = noise_foreign_pct(&before, &after, r->env.cores);
         if (stop_requested())
             return -1;
         if (rc < 0) {
@@ -132,6 +186,8 @@ int run_execute(struct run *r, struct config *c)
             return 0;
         }
         c->measured = true;
+        c->noisy = noise_row(c->tm.times, c->tm.n_times, c->foreign_pct, c->noise_why,
+                             sizeof c->noise_why);
         /* The raw file's name relative to the CSV, for the raw column. */
         text_fmt(c->raw, sizeof c->raw, "%s/%s.json", r->run_id, c->name);
         text = read_text(out_path);
@@ -148,5 +204,7 @@ int run_execute(struct run *r, struct config *c)
     free(text);
     c->have_rec = true;
     validate(c);
+    if (c->out_dir[0])
+        run_remove_tree(c->out_dir); /* checked: the RAM is worth more than the files */
     return 0;
 }

@@ -12,7 +12,9 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "dirhash.h"
 #include "env.h"
+#include "noise.h"
 #include "record.h"
 #include "results.h"
 #include "server.h"
@@ -39,6 +41,7 @@
 #define RUN_OUTPUT_MAX (1 << 20)     /* a --json record with 10,000 digests fits */
 
 #define RUN_ERR_MAX 512
+#define RUN_RM_PATH "/bin/rm"      /* empties a download directory before every run */
 
 
 #define REFERENCE_DRIVER "sequential"
@@ -75,6 +78,7 @@ struct run_options {
     bool quick, markdown;
     double delay_ms;
     double timeout_s;               /* per configuration, all its runs */
+    const char *downloads;          /* ram (default) | disk */
     unsigned long long seed;
     char **extra;                   /* after "--": appended to every driver command */
     int n_extra;
@@ -96,6 +100,7 @@ struct group {
     bool have_ref;
     double seq_median_s;            /* NAN until the sequential row is timed */
     double sha_bps;                 /* sha: one core's OpenSSL SHA-256 rate */
+    struct dirhash ref_files;       /* flags: what the reference saved, by content */
 };
 
 /* One configuration: a driver (maybe at one sweep value) in a group. */
@@ -115,6 +120,10 @@ struct config {
     const char *verdict;            /* reference | ok | MISMATCH | FAILED */
     char reason[300];
     char raw[PATH_MAX];             /* the raw timing JSON, relative to the out dir */
+    char out_dir[PATH_MAX];         /* flags: where its files go, emptied before every run */
+    double foreign_pct;             /* others' CPU while it was timed, % of the machine */
+    bool noisy;
+    char noise_why[160];
 };
 
 /* Everything one `run` owns, so that every exit path can release it. */
@@ -133,6 +142,15 @@ struct run {
     struct config *configs;
     size_t n_configs;
     bool verdict_failed;
+    /* where flags rows save: a RAM-backed directory unless --downloads disk */
+    char downloads_root[PATH_MAX];  /* "" when no flags row saves */
+    char downloads_fs[32];          /* its file system: tmpfs, ext4, ... */
+    bool downloads_ram;
+    /* how much to trust the run as a whole */
+    struct noise_run noise;
+    struct noise_sample start_sample;
+    bool run_noisy;
+    char run_noise_why[200];
 };
 
 /* run_options.c: 0 run, 1 help printed, -1 bad usage (message printed). */
@@ -149,6 +167,9 @@ void run_plan_groups(struct run *r);
 int run_plan_configs(struct run *r);
 void run_args_free(struct args *a);
 
+/* run.c: remove path and everything under it (best effort). */
+void run_remove_tree(const char *path);
+
 /* run_exec.c: time (or just run) c and validate it. 0, or -1 when concbench was
  * interrupted; a failure of the driver is a verdict, not an error. */
 int run_execute(struct run *r, struct config *c);
@@ -156,5 +177,7 @@ int run_execute(struct run *r, struct config *c);
 /* run_output.c: c's CSV row (0 or -1 out of memory), and every file of the run. */
 int run_fill_row(const struct run *r, const struct config *c, struct results_row *row);
 int run_write_results(struct run *r, const struct results_row *rows, size_t n);
+/* The closing line on the run's noise: load, calibration and others' CPU, start to end. */
+void run_print_noise(FILE *f, const struct run *r, bool markdown);
 
 #endif

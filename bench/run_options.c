@@ -28,6 +28,7 @@ void run_usage(FILE *f)
         "                     [--runs N] [--warmup N] [--quick] [--delay MS] [--seed N]\n"
         "                     [--server URL] [--out DIR] [--markdown] [--timer auto|hyperfine|builtin]\n"
         "                     [--driver-path NAME=PATH] [--flagd PATH] [--timeout S]\n"
+        "                     [--downloads ram|disk]\n"
         "                     [-- DRIVER OPTIONS...]\n"
         "\n"
         "Times every driver on every workload and profile with hyperfine -N (its JSON kept),\n"
@@ -56,6 +57,18 @@ void run_usage(FILE *f)
         "  --flagd PATH         the flag server binary (default: flagd beside concbench)\n"
         "  --timeout S          stop a configuration whose runs take longer (default %d):\n"
         "                       FAILED, and the run goes on\n"
+        "  --downloads WHERE    ram (default): flags save to a private directory on a\n"
+        "                       RAM-backed file system (/dev/shm), so that a row measures\n"
+        "                       the strategy and not the disk; disk: under OUT, to measure\n"
+        "                       saving too. Either way the directory is emptied before\n"
+        "                       every run, and the table and CSV say which file system\n"
+        "\n"
+        "Validation is by content: the harness hashes every file a flags driver left and\n"
+        "compares the set with sequential's, and compares each --json content_digest (and,\n"
+        "for sha, every digest). Noise is reported: a row whose runs vary by more than\n"
+        "10%% (CV), that has an outlier by hyperfine's rule, or during which other processes\n"
+        "used more than 10%% of the machine is marked noisy; so is the whole run when one\n"
+        "core's OpenSSL rate, measured at its start and its end, drifted by more than 10%%.\n"
         "\n"
         "Exit: 0 every row validated, 1 a MISMATCH or FAILED row (or could not run),\n"
         "2 bad usage, 130/143 interrupted (flagd and the drivers are stopped first).\n",
@@ -204,7 +217,7 @@ static int parse_override(struct run_options *o, const char *arg)
 enum {
     OPT_WORKLOAD = 256, OPT_DRIVERS, OPT_PROFILE, OPT_SWEEP, OPT_RUNS, OPT_WARMUP,
     OPT_SERVER, OPT_OUT, OPT_QUICK, OPT_MARKDOWN, OPT_DELAY, OPT_SEED, OPT_TIMER,
-    OPT_DRIVER_PATH, OPT_FLAGD, OPT_TIMEOUT,
+    OPT_DRIVER_PATH, OPT_FLAGD, OPT_TIMEOUT, OPT_DOWNLOADS,
 };
 
 /* 0 run, 1 help printed, -1 bad usage (message printed). */
@@ -227,6 +240,7 @@ int run_parse_options(int argc, char **argv, struct run_options *o)
         { "driver-path", required_argument, NULL, OPT_DRIVER_PATH },
         { "flagd", required_argument, NULL, OPT_FLAGD },
         { "timeout", required_argument, NULL, OPT_TIMEOUT },
+        { "downloads", required_argument, NULL, OPT_DOWNLOADS },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -236,6 +250,7 @@ int run_parse_options(int argc, char **argv, struct run_options *o)
     o->delay_ms = RUN_DEFAULT_DELAY_MS;
     o->seed = RUN_DEFAULT_SEED;
     o->timeout_s = RUN_DEFAULT_TIMEOUT_S;
+    o->downloads = "ram";
     bool workload_given = false;
     unsigned long long v;
     int c;
@@ -336,6 +351,13 @@ int run_parse_options(int argc, char **argv, struct run_options *o)
                 return -1;
             }
             o->timeout_s = (double)v;
+            break;
+        case OPT_DOWNLOADS:
+            if (strcmp(optarg, "ram") && strcmp(optarg, "disk")) {
+                usage_error("--downloads takes ram or disk, not '%s'", optarg);
+                return -1;
+            }
+            o->downloads = optarg;
             break;
         case 'h':
             run_usage(stdout);

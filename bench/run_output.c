@@ -29,6 +29,27 @@ static double config_limit(const struct run *r, const struct config *c)
     return NAN;
 }
 
+/* "0.021034 0.020871 ...": every timed run, for compare's tests. malloc'd, or NULL. */
+static char *join_times(const double *t, size_t n)
+{
+    char *buf = malloc(n * 16 + 1), *p = buf;
+    if (!buf)
+        return NULL;
+    *p = '\0';
+    for (size_t i = 0; i < n; i++)
+        p += sprintf(p, "%s%.6f", i ? " " : "", t[i]);
+    return buf;
+}
+
+void run_print_noise(FILE *f, const struct run *r, bool markdown)
+{
+    const struct noise_run *n = &r->noise;
+    fprintf(f, "%sRun noise: %s%s%s — load %.2f → %.2f; one core's OpenSSL SHA-256 %.0f → %.0f "
+            "MB/s; other processes %.0f%% of the machine\n", markdown ? "\n" : "\n",
+            r->run_noisy ? "NOISY" : "ok", r->run_noisy ? ": " : "", r->run_noise_why,
+            n->load_start, n->load_end, n->calib_start_mbps, n->calib_end_mbps, n->foreign_pct);
+}
+
 int run_fill_row(const struct run *r, const struct config *c, struct results_row *row)
 {
     const struct env_info *e = &r->env;
@@ -93,6 +114,21 @@ int run_fill_row(const struct run *r, const struct config *c, struct results_row
         rc |= results_setf(row, RC_ERRORS, "%lld", rec->errors);
         rc |= results_setf(row, RC_BYTES, "%lld", rec->bytes);
     }
+    if (c->measured) {
+        rc |= results_set(row, RC_NOISE, c->noisy ? "noisy" : "ok");
+        rc |= results_set(row, RC_NOISE_REASON, c->noise_why);
+        rc |= results_set_num(row, RC_FOREIGN_CPU_PCT, c->foreign_pct, 1);
+        char *times = join_times(c->tm.times, c->tm.n_times);
+        rc |= times ? results_set(row, RC_TIMES_S, times) : -1;
+        free(times);
+    }
+    if (c->out_dir[0])
+        rc |= results_set(row, RC_DOWNLOADS, r->downloads_fs);
+    rc |= results_set(row, RC_RUN_NOISE, r->run_noisy ? "noisy" : "ok");
+    rc |= results_set_num(row, RC_LOAD_START, r->noise.load_start, 2);
+    rc |= results_set_num(row, RC_LOAD_END, r->noise.load_end, 2);
+    rc |= results_set_num(row, RC_CALIB_START_MBPS, r->noise.calib_start_mbps, 0);
+    rc |= results_set_num(row, RC_CALIB_END_MBPS, r->noise.calib_end_mbps, 0);
     rc |= results_set(row, RC_VERDICT, c->verdict);
     rc |= results_set(row, RC_REASON, c->reason);
     rc |= results_set(row, RC_TIMER, r->hyperfine[0] ? "hyperfine" : "builtin");

@@ -99,7 +99,7 @@ int run_resolve_drivers(struct run *r)
 }
 
 /* The workload part of a driver command: the same within a group for every driver. */
-static int workload_args(const struct run *r, const struct group *g, const struct config *c,
+static int workload_args(const struct run *r, const struct group *g, struct config *c,
                          struct args *a)
 {
     int rc = 0;
@@ -111,10 +111,9 @@ static int workload_args(const struct run *r, const struct group *g, const struc
             rc |= args_push(a, "-a");
         rc |= args_push(a, "-s");
         rc |= args_push(a, g->url);
-        char dir[PATH_MAX];
-        text_fmt(dir, sizeof dir, "%s/downloads/%s", r->work_dir, c->name);
+        text_fmt(c->out_dir, sizeof c->out_dir, "%s/%s", r->downloads_root, c->name);
         rc |= args_push(a, "-o");
-        rc |= args_push(a, dir);
+        rc |= args_push(a, c->out_dir);
     } else {
         char seed[32];
         text_fmt(seed, sizeof seed, "%llu", r->o.seed);

@@ -138,7 +138,7 @@ static void title(FILE *f, const struct results_row *r, bool markdown)
     results_num(r, RC_ITEMS, &items);
     results_num(r, RC_DELAY_MS, &delay);
     results_num(r, RC_SIZE_BYTES, &size);
-    char what[256];
+    char what[400];
     if (strcmp(wl, "sha") == 0) {
         snprintf(what, sizeof what, "%.0f jobs × %.0f MiB · limit: bytes ÷ (one core's "
                  "OpenSSL SHA-256 rate × min(workers, cores))", items, size / (1 << 20));
@@ -152,6 +152,13 @@ static void title(FILE *f, const struct results_row *r, bool markdown)
         snprintf(what, sizeof what, "%.0f codes, no delay", items);
     } else {
         snprintf(what, sizeof what, "%.0f codes", items);
+    }
+    const char *fs = results_get(r, RC_DOWNLOADS);
+    if (*fs) {
+        size_t k = strlen(what);
+        bool ram = strcmp(fs, "tmpfs") == 0 || strcmp(fs, "ramfs") == 0;
+        snprintf(what + k, sizeof what - k, " · files saved to %s%s, emptied before every run",
+                 fs, ram ? " (RAM)" : " (disk)");
     }
     if (markdown)
         fprintf(f, "### %s%s%s\n\n%s\n\n", wl, *prof ? " · " : "", prof, what);
@@ -226,9 +233,12 @@ static void print_group(FILE *f, const struct results_row *rows, size_t n, bool 
         else
             snprintf(counts, sizeof counts, DASH);
         const char *runs = results_get(r, RC_RUNS);
+        char verdict[64];
+        snprintf(verdict, sizeof verdict, "%s%s", results_get(r, RC_VERDICT),
+                 strcmp(results_get(r, RC_NOISE), "noisy") == 0 ? " · noisy" : "");
         const char *cells[N_COLS] = {
             driver, mw, *runs ? runs : DASH, median, range, cv, speedup, pct, cpu, rss,
-            counts, results_get(r, RC_VERDICT),
+            counts, verdict,
         };
         table_add(&t, cells);
     }
@@ -244,6 +254,16 @@ static void print_group(FILE *f, const struct results_row *rows, size_t n, bool 
         notes = true;
         fprintf(f, "%s%s: %s — %s\n", markdown ? "- " : "  ", results_get(&rows[i], RC_DRIVER),
                 results_get(&rows[i], RC_VERDICT), why);
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *why = results_get(&rows[i], RC_NOISE_REASON);
+        if (!*why)
+            continue;
+        if (!notes && markdown)
+            fputc('\n', f);
+        notes = true;
+        fprintf(f, "%s%s: noisy — %s\n", markdown ? "- " : "  ", results_get(&rows[i], RC_DRIVER),
+                why);
     }
 }
 

@@ -78,7 +78,9 @@ int timing_read_json(const char *path, struct timing_result *res, char *err, siz
     for (size_t i = 0; i < n; i++)
         t[i] = json_number_value(json_array_get(times, i));
     int rc = stats_compute(t, n, &res->st);
-    free(t);
+    free(res->times);
+    res->times = t;
+    res->n_times = n;
     json_t *u = json_object_get(r0, "user"), *s = json_object_get(r0, "system");
     res->user_s = json_is_number(u) ? json_number_value(u) : NAN;
     res->sys_s = json_is_number(s) ? json_number_value(s) : NAN;
@@ -108,6 +110,12 @@ static int run_hyperfine(const struct timing_request *q, struct timing_result *r
         snprintf(err, errlen, "out of memory");
         return -1;
     }
+    char *prepare = q->prepare_argv ? timing_command_line(q->prepare_argv) : NULL;
+    if (q->prepare_argv && !prepare) {
+        free(cmd);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     char warmup[16], runs[16], output[4096];
     snprintf(warmup, sizeof warmup, "%u", q->warmup);
     snprintf(runs, sizeof runs, "%u", q->runs);
@@ -115,12 +123,14 @@ static int run_hyperfine(const struct timing_request *q, struct timing_result *r
     char *argv[] = {
         (char *)q->hyperfine, "-N", "--style", "none", "--warmup", warmup, "--runs", runs,
         "--command-name", (char *)q->name, "--export-json", (char *)q->json_path, output,
-        "--", cmd, NULL,
+        prepare ? "--prepare" : "--", prepare ? prepare : cmd, prepare ? "--" : NULL,
+        prepare ? cmd : NULL, NULL,
     };
     struct spawn_io io = { .stdout_path = NULL, .stderr_path = q->log_path };
     pid_t pid;
     int rc = spawn_start(argv, &io, &pid, NULL, err, errlen);
     free(cmd);
+    free(prepare);
     if (rc != 0)
         return -1;
     int status = spawn_wait_until(pid, deadline_of(q));
@@ -188,6 +198,24 @@ static int run_builtin(const struct timing_request *q, struct timing_result *res
     int rc = 0;
     uint64_t deadline = deadline_of(q);
     for (size_t i = 0; i < total && rc == 0; i++) {
+        if (q->prepare_argv) {
+            struct spawn_io pio = { .stdout_path = "/dev/null", .stderr_path = "/dev/null" };
+            pid_t ppid;
+            if (spawn_start(q->prepare_argv, &pio, &ppid, NULL, err, errlen) != 0) {
+                rc = -1;
+                break;
+            }
+            int pst = spawn_wait_until(ppid, deadline);
+            if (pst == SPAWN_TIMED_OUT) {
+                rc = timed_out(q, res);
+                break;
+            }
+            if (pst < 0 || !WIFEXITED(pst) || WEXITSTATUS(pst) != 0) {
+                snprintf(err, errlen, pst < 0 ? "interrupted" : "the prepare command failed");
+                rc = -1;
+                break;
+            }
+        }
         struct rusage before, after;
         getrusage(RUSAGE_CHILDREN, &before);
         /* Every run's stdout goes to the file, truncated: the last one stays (as
@@ -236,10 +264,20 @@ static int run_builtin(const struct timing_request *q, struct timing_result *res
         }
         res->user_s = user;
         res->sys_s = sys;
+        res->times = t;
+        res->n_times = q->runs;
+        t = NULL;
     }
     free(t);
     free(codes);
     return rc;
+}
+
+void timing_result_free(struct timing_result *res)
+{
+    free(res->times);
+    res->times = NULL;
+    res->n_times = 0;
 }
 
 int timing_run(const struct timing_request *q, struct timing_result *res, char *err,

@@ -18,13 +18,19 @@ struct timing_request {
     const char *log_path;      /* hyperfine's stderr */
     const char *hyperfine;     /* hyperfine's path, NULL: time it ourselves */
     double timeout_s;          /* for all runs together; 0: none */
+    char *const *prepare_argv; /* run before every run, untimed (hyperfine --prepare); NULL */
 };
 
 struct timing_result {
     struct stats st;           /* over the timed runs, in seconds */
     double user_s, sys_s;      /* mean CPU per run */
     char why[256];             /* when the command failed: how */
+    double *times;             /* every timed run, seconds, in order (owned) */
+    size_t n_times;
 };
+
+/* Release what a timing_result owns (safe on a zeroed one). */
+void timing_result_free(struct timing_result *res);
 
 #define TIMING_FAILED 1
 #define TIMING_TIMED_OUT 2
