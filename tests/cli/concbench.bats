@@ -3,6 +3,7 @@
 # (regressions, malformed files) and scripts/plot. Each test works in its own directory;
 # the runs start their own flagd on free ports (--port 0) and must leave none behind.
 
+bats_require_minimum_version 1.5.0 # run --separate-stderr
 load helpers
 
 REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
@@ -211,39 +212,130 @@ interrupt() {
   run "$BIN/concbench" compare "$FIXTURES/results.csv" "$FIXTURES/results.csv"
   assert_success
   refute_output --partial REGRESSION
-  assert_output --partial "0 regressed beyond 25%"
+  assert_output --partial "16 matched, 0 regressed beyond 25%, 0 inconclusive"
+}
+
+# scale IN OUT DRIVER PROFILE FACTOR [SPREAD]: the rows of DRIVER (any driver: "*") on
+# PROFILE ("*": any) FACTOR times slower, every timed run included; with SPREAD, the runs
+# fanned out to median · (1 ± SPREAD) so that no test can call the change significant.
+scale() {
+  local in=$1 out=$2 drv=$3 prof=$4 factor=$5 spread=${6:-0}
+  local d p t cols=""
+  d=$(col_index "$in" driver); p=$(col_index "$in" profile); t=$(col_index "$in" times_s)
+  for c in median_s min_s max_s mean_s; do cols="$cols $(col_index "$in" $c)"; done
+  awk -F, -v OFS=, -v d="$d" -v p="$p" -v t="$t" -v cols="$cols" -v drv="$drv" -v prof="$prof" \
+      -v f="$factor" -v s="$spread" \
+    'BEGIN { n = split(cols, c, " ") }
+     NR > 1 && (drv == "*" || $d == drv) && (prof == "*" || $p == prof) && $c[1] != "" {
+       for (i = 1; i <= n; i++) $c[i] = sprintf("%.6f", $c[i] * f)
+       k = split($t, x, " "); out = ""
+       for (i = 1; i <= k; i++) {
+         v = s > 0 ? $c[1] * (1 + s * (i % 2 ? 1 : -1) * (i / k)) : x[i] * f
+         out = out (i > 1 ? " " : "") sprintf("%.6f", v)
+       }
+       $t = out
+     }
+     { print }' "$in" > "$out"
+  ! cmp -s "$in" "$out" || fail "$out is $in unchanged"
 }
 
 @test "compare flags a synthetic 2x regression and exits 1" {
-  d=$(col_index "$FIXTURES/results.csv" driver)
-  p=$(col_index "$FIXTURES/results.csv" profile)
-  # threadpool on DELAY twice as slow in every run: its speedup halves.
-  cols=""
-  for c in median_s min_s max_s mean_s; do cols="$cols $(col_index "$FIXTURES/results.csv" $c)"; done
-  awk -F, -v OFS=, -v d="$d" -v p="$p" -v cols="$cols" \
-    'BEGIN { n = split(cols, c, " ") }
-     NR > 1 && $d == "threadpool" && $p == "DELAY" { for (i = 1; i <= n; i++) $c[i] = sprintf("%.6f", $c[i] * 2) }
-     { print }' "$FIXTURES/results.csv" > slower.csv
-  ! cmp -s slower.csv "$FIXTURES/results.csv" || fail "slower.csv is the fixture unchanged"
+  # threadpool on DELAY twice as slow in every run: its time doubles, its speedup halves.
+  scale "$FIXTURES/results.csv" slower.csv threadpool DELAY 2
   run "$BIN/concbench" compare "$FIXTURES/results.csv" slower.csv
   assert_failure 1
-  assert_output --regexp 'flags DELAY threadpool .* -50\.[0-9]% +REGRESSION'
+  assert_output --regexp 'flags DELAY threadpool .* \+100\.0% .* -50\.0% +REGRESSION +time and speedup'
   assert_output --partial "1 regressed beyond 25%"
-  # a looser threshold lets it pass
-  run "$BIN/concbench" compare --threshold 60 "$FIXTURES/results.csv" slower.csv
+  # --check speedup alone judges the speedup; a looser threshold cannot hide a halving
+  run "$BIN/concbench" compare --check speedup "$FIXTURES/results.csv" slower.csv
+  assert_failure 1
+}
+
+@test "compare catches a uniform slowdown that every driver shares, the sequential one included" {
+  # lib/sha.c 3x slower: every sha row, sequential's too. Speedups do not move.
+  scale "$FIXTURES/results.csv" sha3x.csv '*' '' 3
+  run "$BIN/concbench" compare "$FIXTURES/results.csv" sha3x.csv
+  assert_failure 1
+  assert_output --regexp 'sha sequential .* \+200\.0% .* REGRESSION +time'
+  assert_output --partial "4 regressed beyond 25%"
+  run "$BIN/concbench" compare --check speedup "$FIXTURES/results.csv" sha3x.csv
+  assert_success
+  run "$BIN/concbench" compare --check time "$FIXTURES/results.csv" sha3x.csv
+  assert_failure 1
+}
+
+@test "compare calls a change it cannot confirm inconclusive (exit 3), never a regression" {
+  scale "$FIXTURES/results.csv" noisy.csv threadpool DELAY 1.5 0.9
+  run --separate-stderr "$BIN/concbench" compare "$FIXTURES/results.csv" noisy.csv
+  [ "$status" -eq 3 ] || fail "exit $status: $output"
+  assert_output --regexp 'flags DELAY threadpool .* inconclusive +beyond 25% but not significant'
+  assert_output --partial "0 regressed beyond 25%, 1 inconclusive"
+  grep -q "INCONCLUSIVE: 1 configuration too noisy to judge" <<<"$stderr"
+  # a real regression measured while another process used the machine: inconclusive too
+  scale "$FIXTURES/results.csv" busy.csv threadpool DELAY 2
+  n=$(col_index busy.csv noise_reason); f=$(col_index busy.csv foreign_cpu_pct)
+  d=$(col_index busy.csv driver); p=$(col_index busy.csv profile)
+  awk -F, -v OFS=, -v n="$n" -v f="$f" -v d="$d" -v p="$p" \
+    'NR > 1 && $d == "threadpool" && $p == "DELAY" { $n = "foreign CPU 48%"; $f = "48.0" } { print }' \
+    busy.csv > busy2.csv
+  run "$BIN/concbench" compare "$FIXTURES/results.csv" busy2.csv
+  [ "$status" -eq 3 ] || fail "exit $status: $output"
+  assert_output --partial "other processes used 48% of the machine during NEW"
+}
+
+@test "compare fails a NEW that lacks rows of BASE, has no sequential row, or is header-only, unless --allow-missing" {
+  d=$(col_index "$FIXTURES/results.csv" driver)
+  awk -F, -v d="$d" 'NR == 1 || $d != "coroutine"' "$FIXTURES/results.csv" > fewer.csv
+  run --separate-stderr "$BIN/concbench" compare "$FIXTURES/results.csv" fewer.csv
+  assert_failure 1
+  grep -q "NEW lacks 4 configurations of BASE (first: flags LOCAL coroutine)" <<<"$stderr"
+  run "$BIN/concbench" compare --allow-missing "$FIXTURES/results.csv" fewer.csv
+  assert_success
+  awk -F, -v d="$d" 'NR == 1 || $d != "sequential"' "$FIXTURES/results.csv" > noref.csv
+  run --separate-stderr "$BIN/concbench" compare "$FIXTURES/results.csv" noref.csv
+  assert_failure 1
+  grep -q "without a sequential row" <<<"$stderr"
+  head -1 "$FIXTURES/results.csv" > header.csv
+  run --separate-stderr "$BIN/concbench" compare "$FIXTURES/results.csv" header.csv
+  assert_failure 1
+  grep -q "NEW has no rows" <<<"$stderr"
+  run "$BIN/concbench" compare --allow-missing "$FIXTURES/results.csv" header.csv
   assert_success
 }
 
-@test "compare calls a slower median whose fastest run kept up noise, not a regression" {
-  d=$(col_index "$FIXTURES/results.csv" driver)
-  p=$(col_index "$FIXTURES/results.csv" profile)
-  m=$(col_index "$FIXTURES/results.csv" median_s)
-  awk -F, -v OFS=, -v d="$d" -v p="$p" -v m="$m" \
-    'NR > 1 && $d == "threadpool" && $p == "DELAY" { $m = sprintf("%.6f", $m * 2) } { print }' \
-    "$FIXTURES/results.csv" > noisy.csv
-  run "$BIN/concbench" compare "$FIXTURES/results.csv" noisy.csv
+@test "compare matches configurations by workers, concurrency and core count too" {
+  c=$(col_index "$FIXTURES/results.csv" cores)
+  awk -F, -v OFS=, -v c="$c" 'NR > 1 { $c = 1 } { print }' "$FIXTURES/results.csv" > onecore.csv
+  run --separate-stderr "$BIN/concbench" compare "$FIXTURES/results.csv" onecore.csv
+  assert_failure 1
+  grep -q "different core counts" <<<"$stderr"
+  refute_output --partial REGRESSION
+  m=$(col_index "$FIXTURES/results.csv" concurrency); d=$(col_index "$FIXTURES/results.csv" driver)
+  awk -F, -v OFS=, -v m="$m" -v d="$d" 'NR > 1 && $d == "threadpool" { $m = $m + 1 } { print }' \
+    "$FIXTURES/results.csv" > otherm.csv
+  run "$BIN/concbench" compare "$FIXTURES/results.csv" otherm.csv
+  assert_failure 1
+  assert_output --partial "not in new"
+}
+
+@test "compare --flagged lists only confirmable regressions and --only judges just those" {
+  scale "$FIXTURES/results.csv" slower.csv threadpool DELAY 2
+  run "$BIN/concbench" compare --flagged flagged.tsv "$FIXTURES/results.csv" slower.csv
+  assert_failure 1
+  [ "$(cat flagged.tsv)" = "$(printf 'flags\tDELAY\tthreadpool\t\t')" ]
+  # judged alone, against a NEW where it holds: still failing; where it does not: passing
+  run "$BIN/concbench" compare --only flagged.tsv "$FIXTURES/results.csv" slower.csv
+  assert_failure 1
+  assert_output --partial "1 matched"
+  run "$BIN/concbench" compare --only flagged.tsv "$FIXTURES/results.csv" "$FIXTURES/results.csv"
   assert_success
-  assert_output --regexp 'flags DELAY threadpool .* slower \(within noise\)'
+  # a MISMATCH cannot be re-measured away: no list
+  v=$(col_index slower.csv verdict); d=$(col_index slower.csv driver)
+  awk -F, -v OFS=, -v v="$v" -v d="$d" 'NR > 1 && $d == "processpool" { $v = "MISMATCH" } { print }' \
+    slower.csv > wrong.csv
+  run "$BIN/concbench" compare --flagged flagged.tsv "$FIXTURES/results.csv" wrong.csv
+  assert_failure 1
+  [ ! -e flagged.tsv ]
 }
 
 @test "compare rejects a malformed CSV with its line and column, exit 2" {

@@ -118,14 +118,16 @@ static void records_parse_and_match_on_counts_and_digests(void **state)
     assert_int_equal(record_parse("{broken\n", &r, err, sizeof err), -1);
 }
 
-/* A results file with one run: sequential and threadpool on flags DELAY. */
+/* A results file with one run: sequential and threadpool on flags DELAY, each with five
+ * runs spread ±spread around its median. */
 static void make_file(struct results_file *f, double seq_median, double tp_median,
-                      const char *tp_verdict)
+                      const char *tp_verdict, double spread)
 {
     f->n_rows = 2;
     f->rows = calloc(2, sizeof *f->rows);
     const char *drivers[] = { "sequential", "threadpool" };
     const double medians[] = { seq_median, tp_median };
+    static const double shape[5] = { -1, -0.5, 0, 0.5, 1 };
     for (int i = 0; i < 2; i++) {
         struct results_row *r = &f->rows[i];
         results_set(r, RC_RUN_ID, "run1");
@@ -134,60 +136,131 @@ static void make_file(struct results_file *f, double seq_median, double tp_media
         results_set(r, RC_DRIVER, drivers[i]);
         results_set(r, RC_ITEMS, "194");
         results_set(r, RC_DELAY_MS, "20");
+        results_set(r, RC_CORES, "2");
+        results_set(r, RC_WORKERS, i ? "30" : "1");
+        results_set(r, RC_CONCURRENCY, i ? "30" : "1");
         results_set_num(r, RC_MEDIAN_S, medians[i], 6);
+        char times[200] = "";
+        for (int k = 0; k < 5; k++)
+            snprintf(times + strlen(times), sizeof times - strlen(times), "%s%.6f", k ? " " : "",
+                     medians[i] * (1 + spread * shape[(k * 2 + i) % 5]));
+        results_set(r, RC_TIMES_S, times);
         results_set(r, RC_VERDICT, i ? tp_verdict : "reference");
     }
 }
 
 static int compare_quietly(const struct results_file *a, const struct results_file *b,
-                           double threshold, struct compare_summary *s)
+                           const struct compare_options *o, struct compare_summary *s)
 {
     FILE *devnull = fopen("/dev/null", "w");
-    int rc = compare_results(a, b, threshold, false, devnull, s);
+    int rc = compare_results(a, NULL, b, NULL, o, devnull, s);
     fclose(devnull);
+    free(s->flagged);
+    s->flagged = NULL;
     return rc;
 }
 
-static void compare_judges_speedups_not_absolute_times(void **state)
+static void mann_whitney_and_bootstrap_match_their_definitions(void **state)
 {
     (void)state;
-    struct results_file base, same, slower_machine, regressed, faster, wrong;
-    struct compare_summary s;
-    make_file(&base, 4.0, 0.2, "ok");            /* speedup 20 */
-    make_file(&same, 4.0, 0.2, "ok");
-    make_file(&slower_machine, 8.0, 0.4, "ok");  /* everything 2× slower: still 20 */
-    make_file(&regressed, 4.0, 0.4, "ok");       /* 2× regression: speedup 10 */
-    make_file(&faster, 4.0, 0.1, "ok");
-    make_file(&wrong, 4.0, 0.1, "MISMATCH");
+    const double a[5] = { 1, 2, 3, 4, 5 }, b[5] = { 6, 7, 8, 9, 10 };
+    /* Completely separated 5 and 5: 2 of the C(10,5) = 252 orderings are as extreme. */
+    assert_true(fabs(stats_mann_whitney_p(a, 5, b, 5) - 2.0 / 252) < 1e-9);
+    assert_true(fabs(stats_mann_whitney_p(b, 5, a, 5) - 2.0 / 252) < 1e-9);
+    const double c[5] = { 1, 3, 5, 7, 9 }, d[5] = { 2, 4, 6, 8, 10 };
+    assert_true(stats_mann_whitney_p(c, 5, d, 5) > 0.5);
+    assert_true(stats_mann_whitney_p(a, 5, a, 5) == 1.0);   /* all tied */
+    assert_true(isnan(stats_mann_whitney_p(a, 0, b, 5)));
+    /* 3 and 3 can never be significant at 5%: the smallest p is 2/20. */
+    assert_true(fabs(stats_mann_whitney_p(a, 3, b, 3) - 0.1) < 1e-9);
 
-    assert_int_equal(compare_quietly(&base, &same, 25, &s), 0);
+    struct stats_sample top = { b, 5 }, bottom = { a, 5 };
+    double lo, hi;
+    assert_int_equal(stats_bootstrap_ratio_ci(&top, 1, &bottom, 1, 0.95, &lo, &hi), 0);
+    assert_true(lo <= 8.0 / 3 && 8.0 / 3 <= hi && lo > 1);   /* the medians' ratio inside */
+    double lo2, hi2;
+    stats_bootstrap_ratio_ci(&top, 1, &bottom, 1, 0.95, &lo2, &hi2);
+    assert_true(lo == lo2 && hi == hi2);                      /* seeded: reproducible */
+
+    const double quiet[6] = { 1.00, 1.01, 0.99, 1.00, 1.02, 0.98 };
+    const double spike[6] = { 1.00, 1.01, 0.99, 1.00, 1.02, 3.00 };
+    assert_int_equal(stats_outliers(quiet, 6), 0);
+    assert_int_equal(stats_outliers(spike, 6), 1);
+}
+
+static void compare_judges_speedup_and_time_by_significance(void **state)
+{
+    (void)state;
+    struct results_file base, same, slower_machine, regressed, faster, wrong, overlap;
+    struct compare_summary s;
+    struct compare_options both = { .threshold_pct = 25, .alpha = 0.05, .check_speedup = true,
+                                    .check_time = true };
+    struct compare_options speedup_only = both, time_only = both;
+    speedup_only.check_time = false;
+    time_only.check_speedup = false;
+    make_file(&base, 4.0, 0.2, "ok", 0.01);            /* speedup 20 */
+    make_file(&same, 4.0, 0.2, "ok", 0.01);
+    make_file(&slower_machine, 8.0, 0.4, "ok", 0.01);  /* everything 2× slower: still 20 */
+    make_file(&regressed, 4.0, 0.4, "ok", 0.01);       /* 2× regression: speedup 10 */
+    make_file(&faster, 4.0, 0.1, "ok", 0.01);
+    make_file(&wrong, 4.0, 0.1, "MISMATCH", 0.01);
+    make_file(&overlap, 4.0, 0.3, "ok", 0.9);          /* +50%, but runs from 0.03 to 0.57 */
+
+    assert_int_equal(compare_quietly(&base, &same, &both, &s), COMPARE_PASS);
     assert_int_equal(s.matched, 2);
     assert_int_equal(s.regressions, 0);
-    assert_int_equal(compare_quietly(&base, &slower_machine, 25, &s), 0);
-    assert_int_equal(compare_quietly(&base, &regressed, 25, &s), 1);
+    /* A uniform slowdown: the speedup check cannot see it, the time check can. */
+    assert_int_equal(compare_quietly(&base, &slower_machine, &speedup_only, &s), COMPARE_PASS);
+    assert_int_equal(compare_quietly(&base, &slower_machine, &time_only, &s), COMPARE_FAIL);
+    assert_int_equal(s.regressions, 2);
+    assert_int_equal(compare_quietly(&base, &regressed, &both, &s), COMPARE_FAIL);
     assert_int_equal(s.regressions, 1);
-    assert_int_equal(compare_quietly(&base, &regressed, 60, &s), 0); /* -50% within 60% */
-    assert_int_equal(compare_quietly(&base, &faster, 25, &s), 0);
+    /* +25% time, −20% speedup: beyond 10%, within 30%. */
+    struct results_file mild;
+    make_file(&mild, 4.0, 0.25, "ok", 0.01);
+    struct compare_options loose = both, strict = both;
+    loose.threshold_pct = 30;
+    strict.threshold_pct = 10;
+    assert_int_equal(compare_quietly(&base, &mild, &loose, &s), COMPARE_PASS);
+    assert_int_equal(compare_quietly(&base, &mild, &strict, &s), COMPARE_FAIL);
+    assert_int_equal(s.regressions, 1);
+    results_file_free(&mild);
+    assert_int_equal(compare_quietly(&base, &faster, &both, &s), COMPARE_PASS);
     assert_int_equal(s.improvements, 1);
-    assert_int_equal(compare_quietly(&base, &wrong, 25, &s), 1);
+    assert_int_equal(compare_quietly(&base, &wrong, &both, &s), COMPARE_FAIL);
     assert_int_equal(s.invalid, 1);
-
-    /* A median 2× slower whose fastest run still matches the base: noise, not a failure;
-     * a fastest run that is slow too: a regression. */
-    results_set_num(&regressed.rows[1], RC_MIN_S, 0.2, 6);
-    assert_int_equal(compare_quietly(&base, &regressed, 25, &s), 0);
-    assert_int_equal(s.noisy, 1);
+    /* Beyond the threshold but not significant: inconclusive, never a regression. */
+    assert_int_equal(compare_quietly(&base, &overlap, &both, &s), COMPARE_INCONCLUSIVE);
     assert_int_equal(s.regressions, 0);
-    results_set_num(&regressed.rows[1], RC_MIN_S, 0.35, 6);
-    assert_int_equal(compare_quietly(&base, &regressed, 25, &s), 1);
-    assert_int_equal(s.regressions, 1);
+    assert_int_equal(s.inconclusive, 1);
+    /* A real regression measured while others used the machine: inconclusive too. */
+    results_set(&regressed.rows[1], RC_NOISE, "noisy");
+    results_set(&regressed.rows[1], RC_NOISE_REASON, "foreign CPU 48%");
+    results_set(&regressed.rows[1], RC_FOREIGN_CPU_PCT, "48.0");
+    assert_int_equal(compare_quietly(&base, &regressed, &both, &s), COMPARE_INCONCLUSIVE);
+    assert_int_equal(s.regressions, 0);
 
-    /* Rows only on one side are reported, not failed. */
+    /* A NEW without BASE's rows, without a sequential row, or with no row at all fails,
+     * unless missing rows are allowed. */
     struct results_file one = { .rows = base.rows, .n_rows = 1 };
-    assert_int_equal(compare_quietly(&base, &one, 25, &s), 0);
+    struct results_file no_ref = { .rows = base.rows + 1, .n_rows = 1 };
+    struct results_file empty = { .rows = NULL, .n_rows = 0 };
+    struct compare_options allow = both;
+    allow.allow_missing = true;
+    assert_int_equal(compare_quietly(&base, &one, &both, &s), COMPARE_FAIL);
     assert_int_equal(s.only_base, 1);
-    assert_int_equal(compare_quietly(&one, &base, 25, &s), 0);
+    assert_int_equal(compare_quietly(&base, &one, &allow, &s), COMPARE_PASS);
+    assert_int_equal(compare_quietly(&base, &no_ref, &both, &s), COMPARE_FAIL);
+    assert_int_equal(s.missing_reference, 1);
+    assert_int_equal(compare_quietly(&base, &empty, &both, &s), COMPARE_FAIL);
+    assert_int_equal(compare_quietly(&base, &empty, &allow, &s), COMPARE_PASS);
+    assert_int_equal(compare_quietly(&one, &base, &both, &s), COMPARE_PASS);
     assert_int_equal(s.only_new, 1);
+    /* The key holds the core count: a 1-core NEW does not match a 2-core BASE. */
+    results_set(&same.rows[0], RC_CORES, "1");
+    results_set(&same.rows[1], RC_CORES, "1");
+    assert_int_equal(compare_quietly(&base, &same, &both, &s), COMPARE_FAIL);
+    assert_int_equal(s.only_base, 2);
 
     results_file_free(&base);
     results_file_free(&same);
@@ -195,6 +268,7 @@ static void compare_judges_speedups_not_absolute_times(void **state)
     results_file_free(&regressed);
     results_file_free(&faster);
     results_file_free(&wrong);
+    results_file_free(&overlap);
 }
 
 static void flagd_ready_lines_parse_into_urls(void **state)
@@ -229,7 +303,8 @@ int main(void)
         cmocka_unit_test(sha_limit_divides_by_usable_cores),
         cmocka_unit_test(sha_throughput_probe_measures_something),
         cmocka_unit_test(records_parse_and_match_on_counts_and_digests),
-        cmocka_unit_test(compare_judges_speedups_not_absolute_times),
+        cmocka_unit_test(mann_whitney_and_bootstrap_match_their_definitions),
+        cmocka_unit_test(compare_judges_speedup_and_time_by_significance),
         cmocka_unit_test(flagd_ready_lines_parse_into_urls),
         cmocka_unit_test(command_lines_quote_only_what_a_shell_would_split),
     };
