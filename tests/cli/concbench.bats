@@ -114,6 +114,72 @@ EOF
   assert_output --partial "digest of job 0 differs"
 }
 
+@test "a driver that changes one byte of one saved flag, or leaves a stray file, is MISMATCH by content" {
+  need_flagd
+  for lie in byte extra; do
+    run --separate-stderr env CONCBENCH_REAL_DRIVER="$BIN/threadpool" LIE=$lie \
+      "$BIN/concbench" run --workload flags --profile LOCAL --quick --runs 2 --warmup 0 --seed "$SEED" \
+      --out "out-$lie" --drivers sequential,liar --driver-path liar="$FIXTURES/lying-driver"
+    assert_failure 1
+    r=$(col_index "out-$lie/latest.csv" reason)
+    line=$(grep ',liar,' "out-$lie/latest.csv")
+    grep -q ',MISMATCH,' <<<"$line" || fail "$lie: not MISMATCH: $line"
+    # the first differing file is named, the one the liar touched
+    if [ $lie = byte ]; then
+      grep -qE 'files: [A-Z]{2}\.gif differs \(against sequential.s 193\)' <<<"$line" || fail "$line"
+    else
+      grep -qF 'files: extra .br.gif.AbC123' <<<"$line" || fail "$line"
+    fi
+  done
+  assert_no_leftovers
+}
+
+@test "flags rows save to a RAM-backed directory emptied before every run, and the table and CSV say so" {
+  need_flagd
+  [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ] || skip "no tmpfs at /dev/shm"
+  run --separate-stderr "$BIN/concbench" run --workload flags --profile LOCAL --quick --runs 3 \
+    --warmup 1 --seed "$SEED" --out out --drivers sequential,coroutine
+  assert_success
+  assert_output --partial "files saved to tmpfs (RAM), emptied before every run"
+  grep -qE "flags save to /dev/shm/concbench-downloads\.[A-Za-z0-9]+ \(tmpfs, RAM\)" <<<"$stderr"
+  dl=$(col_index out/latest.csv downloads)
+  [ "$(awk -F, -v c="$dl" 'NR > 1 { print $c }' out/latest.csv | sort -u)" = tmpfs ]
+  # nothing is left on /dev/shm, and every row carries its runs, noise and the run's
+  [ -z "$(find /dev/shm -maxdepth 1 -name 'concbench-downloads.*' -newer out -print -quit)" ]
+  python3 - out/latest.csv <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+assert len(rows) == 2, rows
+for r in rows:
+    assert len(r["times_s"].split()) == 3, r["times_s"]
+    assert r["noise"] in ("ok", "noisy") and r["run_noise"] in ("ok", "noisy"), r
+    assert float(r["calib_start_mbps"]) > 0 and float(r["calib_end_mbps"]) > 0
+    assert r["foreign_cpu_pct"] != ""
+PY
+  # --downloads disk saves under --out instead, labelled with its file system
+  run --separate-stderr "$BIN/concbench" run --workload flags --profile LOCAL --quick --runs 1 \
+    --warmup 0 --seed "$SEED" --out out2 --drivers sequential --downloads disk
+  assert_success
+  fs=$(stat -f -c %T out2)
+  grep -qF "out2/concbench-downloads." <<<"$stderr"
+  [ -z "$(find out2 -maxdepth 1 -name 'concbench-downloads.*' -print -quit)" ]
+  [ "$(awk -F, -v c="$(col_index out2/latest.csv downloads)" 'NR > 1 { print $c }' out2/latest.csv)" != "" ] || fail "no downloads cell ($fs)"
+}
+
+@test "a sweep past a driver's maximum is clamped, not FAILED, and the row reports the effective value" {
+  run --separate-stderr "$BIN/concbench" run --workload sha --quick --runs 1 --warmup 0 --out out \
+    --drivers sequential,processpool --sweep w=300
+  assert_success
+  w=$(col_index out/latest.csv workers)
+  [ "$(grep ',processpool,' out/latest.csv | awk -F, -v c="$w" '{ print $c }')" -eq 12 ]
+  # a failing driver's row shows its own message, not the usage line after it
+  run --separate-stderr "$BIN/concbench" run --workload sha --quick --runs 1 --warmup 0 --out out3 \
+    --drivers sequential,threadpool -- -n 5Q
+  assert_failure 1
+  grep -q "bad value for -n: '5Q'" out3/latest.csv
+  refute grep -q "usage:" out3/latest.csv
+}
+
 @test "without hyperfine, run says so and times the runs itself with the same statistics" {
   mkdir empty
   run env PATH="$BATS_TEST_TMPDIR/empty" "$BIN/concbench" run --workload sha --quick --runs 3 --warmup 1 \
