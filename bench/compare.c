@@ -22,8 +22,8 @@ void compare_usage(FILE *f)
 {
     fprintf(f,
         "usage: concbench compare BASE.csv NEW.csv [--threshold PCT] [--check speedup,time]\n"
-        "                         [--alpha A] [--allow-missing] [--only FILE] [--flagged FILE]\n"
-        "                         [--markdown]\n"
+        "                         [--alpha A] [--allow-missing] [--trust-noisy] [--only FILE]\n"
+        "                         [--flagged FILE] [--markdown]\n"
         "\n"
         "A statistical gate, in the way of benchstat. Rows are matched by configuration\n"
         "(workload, profile, driver, sweep value, items, job size, delay, workers,\n"
@@ -45,6 +45,9 @@ void compare_usage(FILE *f)
         "  --alpha A          significance level (default %.2f)\n"
         "  --allow-missing    rows of BASE absent from NEW, a NEW without a sequential row,\n"
         "                     or an empty NEW are reported but do not fail\n"
+        "  --trust-noisy      judge rows measured while other processes used the machine\n"
+        "                     (a shared runner you accept as it is) instead of calling\n"
+        "                     their changes inconclusive\n"
         "  --only FILE        judge only the configurations listed (one per line, as\n"
         "                     --flagged writes them); the others are ignored\n"
         "  --flagged FILE     write the regressed configurations there (tab-separated:\n"
@@ -275,7 +278,7 @@ static enum change judge_pair(const struct results_file *base, const char *base_
     enum change worst = tc == SLOWER || sc == SLOWER ? SLOWER
                         : tc == UNSURE || sc == UNSURE ? UNSURE
                         : tc == FASTER || sc == FASTER ? FASTER : SAME;
-    if (worst == SLOWER || worst == UNSURE) {
+    if ((worst == SLOWER || worst == UNSURE) && !o->trust_noisy) {
         char why[160] = "";
         disturbed(nr, "NEW", why, sizeof why);
         if (!why[0])
@@ -545,13 +548,14 @@ static int usage_fail(const char *fmt, const char *arg)
 
 int compare_main(int argc, char **argv)
 {
-    enum { OPT_CHECK = 256, OPT_ALPHA, OPT_ALLOW_MISSING, OPT_ONLY, OPT_FLAGGED };
+    enum { OPT_CHECK = 256, OPT_ALPHA, OPT_ALLOW_MISSING, OPT_ONLY, OPT_FLAGGED, OPT_TRUST };
     static const struct option longopts[] = {
         { "threshold", required_argument, NULL, 't' },
         { "markdown", no_argument, NULL, 'M' },
         { "check", required_argument, NULL, OPT_CHECK },
         { "alpha", required_argument, NULL, OPT_ALPHA },
         { "allow-missing", no_argument, NULL, OPT_ALLOW_MISSING },
+        { "trust-noisy", no_argument, NULL, OPT_TRUST },
         { "only", required_argument, NULL, OPT_ONLY },
         { "flagged", required_argument, NULL, OPT_FLAGGED },
         { "help", no_argument, NULL, 'h' },
@@ -601,6 +605,9 @@ int compare_main(int argc, char **argv)
         }
         case OPT_ALLOW_MISSING:
             o.allow_missing = true;
+            break;
+        case OPT_TRUST:
+            o.trust_noisy = true;
             break;
         case OPT_ONLY:
             only_path = optarg;

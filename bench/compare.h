@@ -37,6 +37,7 @@ struct compare_options {
     bool check_speedup;        /* judge each driver's speedup over the same run's sequential */
     bool check_time;           /* judge each configuration's own time */
     bool allow_missing;        /* rows of BASE absent from NEW, or no reference: not a failure */
+    bool trust_noisy;          /* judge rows measured while others used the machine too */
     bool markdown;
     const struct compare_key *only; /* judge only these configurations (NULL: all) */
     size_t n_only;

@@ -9,6 +9,11 @@
 # `concbench compare` (e.g. --threshold 10).
 # Exit: 0 pass, 1 regression confirmed (or a row invalid, or could not run), 3 inconclusive.
 set -uo pipefail
+# Paths given relative to where we were called from stay so after the cd below.
+abs() { case $1 in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
+[ -n "${BIN:-}" ] && BIN=$(abs "$BIN")
+[ -n "${OUT:-}" ] && OUT=$(abs "$OUT")
+[ -n "${BASE:-}" ] && BASE=$(abs "$BASE")
 cd "$(dirname "$0")/.." || exit 1
 BIN=${BIN:-bin}
 OUT=${OUT:-build/bench-ci}

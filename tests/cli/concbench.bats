@@ -180,6 +180,27 @@ PY
   refute grep -q "usage:" out3/latest.csv
 }
 
+@test "bench-ci fails only on a regression that holds when measured again, and says how to refresh the baseline" {
+  export RUN_ARGS="--workload sha --drivers sequential,threadpool --warmup 0"
+  # --trust-noisy: make test runs beside other tests, which this gate would rightly call noise
+  env BIN="$BIN" OUT=first RUNS=5 "$REPO/scripts/bench-ci.sh" >/dev/null 2>&1 || true
+  cp -L first/latest.csv base.csv
+  # slower in every run, the re-measurement included: confirmed, exit 1
+  export CONCBENCH_REAL_DRIVER=$BIN/threadpool SLOW_S=0.3
+  RUN_ARGS="$RUN_ARGS --driver-path threadpool=$FIXTURES/slow-driver"
+  run env BIN="$BIN" OUT=held BASE=base.csv RUNS=5 "$REPO/scripts/bench-ci.sh" --trust-noisy
+  assert_failure 1
+  assert_output --partial "measuring them again"
+  assert_output --partial "FAIL: the regression held when measured again"
+  assert_output --partial "cp -L $PWD/held/latest.csv $PWD/base.csv"
+  [ "$(cut -f3 held/flagged.tsv)" = threadpool ]
+  # slower only in the first 5 runs: the second measurement clears it, exit 0
+  run env BIN="$BIN" OUT=once BASE=base.csv RUNS=5 SLOW_FIRST=5 SLOW_COUNTER="$PWD/count" \
+    "$REPO/scripts/bench-ci.sh" --trust-noisy
+  assert_success
+  assert_output --partial "pass: the regression did not hold when measured again"
+}
+
 @test "without hyperfine, run says so and times the runs itself with the same statistics" {
   mkdir empty
   run env PATH="$BATS_TEST_TMPDIR/empty" "$BIN/concbench" run --workload sha --quick --runs 3 --warmup 1 \
