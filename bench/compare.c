@@ -23,7 +23,7 @@ void compare_usage(FILE *f)
     fprintf(f,
         "usage: concbench compare BASE.csv NEW.csv [--threshold PCT] [--check speedup,time]\n"
         "                         [--alpha A] [--allow-missing] [--trust-noisy] [--only FILE]\n"
-        "                         [--flagged FILE] [--markdown]\n"
+        "                         [--flagged FILE] [--markdown] [--color auto|always|never]\n"
         "\n"
         "A statistical gate, in the way of benchstat. Rows are matched by configuration\n"
         "(workload, profile, driver, sweep value, items, job size, delay, workers,\n"
@@ -55,6 +55,8 @@ void compare_usage(FILE *f)
         "                     regressions are the only failures, for a re-measurement\n"
         "                     (make bench-ci); otherwise remove FILE\n"
         "  --markdown         print the table as Markdown\n"
+        "  --color WHEN       colour the verdicts: auto (default: on a terminal, unless\n"
+        "                     NO_COLOR is set), always, never\n"
         "\n"
         "Exit: 0 no regression; 1 a regression, a NEW row MISMATCH/FAILED, or rows missing\n"
         "(see --allow-missing); 2 bad usage or a file that is not a results CSV (the error\n"
@@ -548,7 +550,7 @@ static int usage_fail(const char *fmt, const char *arg)
 
 int compare_main(int argc, char **argv)
 {
-    enum { OPT_CHECK = 256, OPT_ALPHA, OPT_ALLOW_MISSING, OPT_ONLY, OPT_FLAGGED, OPT_TRUST };
+    enum { OPT_CHECK = 256, OPT_ALPHA, OPT_ALLOW_MISSING, OPT_ONLY, OPT_FLAGGED, OPT_TRUST, OPT_COLOR };
     static const struct option longopts[] = {
         { "threshold", required_argument, NULL, 't' },
         { "markdown", no_argument, NULL, 'M' },
@@ -556,6 +558,7 @@ int compare_main(int argc, char **argv)
         { "alpha", required_argument, NULL, OPT_ALPHA },
         { "allow-missing", no_argument, NULL, OPT_ALLOW_MISSING },
         { "trust-noisy", no_argument, NULL, OPT_TRUST },
+        { "color", required_argument, NULL, OPT_COLOR },
         { "only", required_argument, NULL, OPT_ONLY },
         { "flagged", required_argument, NULL, OPT_FLAGGED },
         { "help", no_argument, NULL, 'h' },
@@ -565,7 +568,7 @@ int compare_main(int argc, char **argv)
         .threshold_pct = COMPARE_DEFAULT_THRESHOLD_PCT, .alpha = COMPARE_DEFAULT_ALPHA,
         .check_speedup = true, .check_time = true,
     };
-    const char *only_path = NULL, *flagged_path = NULL;
+    const char *only_path = NULL, *flagged_path = NULL, *color = "auto";
     int c;
     optind = 1;
     opterr = 0;
@@ -606,6 +609,11 @@ int compare_main(int argc, char **argv)
         case OPT_ALLOW_MISSING:
             o.allow_missing = true;
             break;
+        case OPT_COLOR:
+            if (table_color_choose(optarg, stdout) != 0)
+                return usage_fail("--color takes auto, always or never, not '%s'", optarg);
+            color = optarg;
+            break;
         case OPT_TRUST:
             o.trust_noisy = true;
             break;
@@ -627,6 +635,7 @@ int compare_main(int argc, char **argv)
     }
     if (argc - optind != 2)
         return usage_fail("needs BASE.csv and NEW.csv%s", "");
+    (void)table_color_choose(color, stdout);
     const char *paths[2] = { argv[optind], argv[optind + 1] };
     struct compare_key *only = NULL;
     char err[512];

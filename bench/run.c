@@ -174,8 +174,7 @@ static void progress(const struct run *r, size_t k, size_t n, const struct confi
     if (timed_done > 0)
         fmt_clock(eta, sizeof eta, elapsed / (double)timed_done * (double)(n - k + 1));
     (void)r;
-    fprintf(stderr, "concbench: [%zu/%zu] %s%s  (elapsed %s, ETA %s)\n", k, n, c->name,
-            c->timed ? "" : " (untimed)", e, eta);
+    fprintf(stderr, "concbench: [%zu/%zu] %s  (elapsed %s, ETA %s)\n", k, n, c->name, e, eta);
 }
 
 /* Exit status for an interruption: 128 + the signal, flagd stopped first. */
@@ -216,6 +215,13 @@ int run_main(int argc, char **argv)
     text_fmt(r->bin_dir, sizeof r->bin_dir, "%s", self);
     if (run_resolve_drivers(r) != 0)
         return 1;
+    char probe_err[RUN_ERR_MAX];
+    if (r->o.workload[0] && r->o.server_url &&
+        server_probe(r->o.server_url, probe_err, sizeof probe_err) != 0) {
+        fprintf(stderr, "concbench: run: cannot reach --server %s: %s\n", r->o.server_url,
+                probe_err);
+        return 1;
+    }
 
     if (strcmp(r->o.timer, "builtin") != 0) {
         if (!timing_find_hyperfine(r->hyperfine, sizeof r->hyperfine)) {
@@ -269,7 +275,7 @@ int run_main(int argc, char **argv)
         fprintf(stderr, "concbench: flags save to %s (%s%s), emptied before every run\n",
                 r->downloads_root, r->downloads_fs, r->downloads_ram ? ", RAM" : "");
     uint64_t start = report_now_ns();
-    size_t timed_done = 0;
+    size_t timed_done = 0, n_finished = r->n_configs;
     for (size_t i = 0; i < r->n_configs; i++) {
         struct config *c = &r->configs[i];
         struct group *g = c->g;
@@ -285,8 +291,16 @@ int run_main(int argc, char **argv)
         }
         progress(r, i + 1, r->n_configs, c, start, timed_done);
         if (run_execute(r, c) != 0) {
-            status = interrupted(r);
-            goto done;
+            if (i == 0) {
+                status = interrupted(r);
+                goto done;
+            }
+            /* Keep what finished: the rows before this one are whole results. */
+            char half[PATH_MAX + 200];
+            text_fmt(half, sizeof half, "%s/%s.json", r->raw_dir, c->name);
+            remove(half);
+            n_finished = i;
+            break;
         }
         timed_done++;
         if (c->measured && strcmp(c->d->name, REFERENCE_DRIVER) == 0 && !c->sweep_key &&
@@ -299,7 +313,7 @@ int run_main(int argc, char **argv)
         }
     }
     server_stop(&r->server);
-    fprintf(stderr, "concbench: %zu configurations in %.1f s\n", r->n_configs,
+    fprintf(stderr, "concbench: %zu configurations in %.1f s\n", n_finished,
             (double)(report_now_ns() - start) / 1e9);
     /* ... and after, flagd waited for, so that its CPU counts as ours. */
     struct noise_sample end_sample;
@@ -310,7 +324,7 @@ int run_main(int argc, char **argv)
     r->run_noisy = noise_run_verdict(&r->noise, r->env.cores, r->run_noise_why,
                                      sizeof r->run_noise_why);
 
-    /* Rows for the timed configurations, in run order. */
+    /* A row for every configuration, in run order. */
     struct results_row *rows = calloc(r->n_configs ? r->n_configs : 1, sizeof *rows);
     size_t n_rows = 0;
     if (!rows) {
@@ -318,9 +332,8 @@ int run_main(int argc, char **argv)
         goto done;
     }
     int wrc = 0;
-    for (size_t i = 0; i < r->n_configs; i++)
-        if (r->configs[i].timed)
-            wrc |= run_fill_row(r, &r->configs[i], &rows[n_rows++]);
+    for (size_t i = 0; i < n_finished; i++)
+        wrc |= run_fill_row(r, &r->configs[i], &rows[n_rows++]);
     if (wrc == 0) {
         table_print_results(stdout, rows, n_rows, r->o.markdown);
         run_print_noise(stdout, r, r->o.markdown);
@@ -333,6 +346,14 @@ int run_main(int argc, char **argv)
         results_row_free(&rows[i]);
     free(rows);
     status = wrc != 0 || r->verdict_failed ? 1 : 0;
+    if (n_finished < r->n_configs) {
+        int sig = stop_requested();
+        fprintf(stderr, "concbench: run: interrupted by SIG%s after %zu of %zu configurations; "
+                "flagd and the drivers stopped; %s the finished ones\n",
+                sigabbrev_np(sig) ? sigabbrev_np(sig) : "?", n_finished, r->n_configs,
+                wrc == 0 ? "wrote" : "could not write");
+        status = 128 + sig;
+    }
 done:
     free_run(r);
     return status;

@@ -134,64 +134,43 @@ int run_execute(struct run *r, struct config *c)
     text_fmt(log_path, sizeof log_path, "%s/%s.timer.log", r->work_dir, c->name);
     text_fmt(json_path, sizeof json_path, "%s/%s.json", r->raw_dir, c->name);
 
-    /* Every run, the untimed one included, starts from an empty directory, so that every
+    /* Every run, warm-ups included, starts from an empty directory, so that every
      * run does the same work (no file to rename over). */
     if (c->out_dir[0])
         run_remove_tree(c->out_dir);
     char *prepare[] = { RUN_RM_PATH, "-rf", "--", c->out_dir, NULL };
-    char *text = NULL;
-    if (!c->timed) {
-        text = malloc(RUN_OUTPUT_MAX);
-        if (!text)
-            return 0;
-        int st = spawn_capture(c->argv.v, NULL, text, RUN_OUTPUT_MAX, r->o.timeout_s, err,
-                               sizeof err);
-        if (stop_requested()) {
-            free(text);
-            return -1;
-        }
-        if (st < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-            if (st < 0)
-                text_fmt(c->reason, sizeof c->reason, "%s", err);
-            else
-                driver_message(r, c);
-            free(text);
-            return 0;
-        }
-    } else {
-        struct timing_request q = {
-            .argv = c->argv.v, .name = c->name, .warmup = r->o.warmup, .runs = r->o.runs,
-            .json_path = json_path, .output_path = out_path, .log_path = log_path,
-            .hyperfine = r->hyperfine[0] ? r->hyperfine : NULL, .timeout_s = r->o.timeout_s,
-            .prepare_argv = c->out_dir[0] ? prepare : NULL,
-        };
-        struct noise_sample before, after;
-        noise_sample_take(&before, r->server.pid);
-        int rc = timing_run(&q, &c->tm, err, sizeof err);
-        noise_sample_take(&after, r->server.pid);
-        c->foreign_pct = noise_foreign_pct(&before, &after, r->env.cores);
+    struct timing_request q = {
+        .argv = c->argv.v, .name = c->name, .warmup = r->o.warmup, .runs = r->o.runs,
+        .json_path = json_path, .output_path = out_path, .log_path = log_path,
+        .hyperfine = r->hyperfine[0] ? r->hyperfine : NULL, .timeout_s = r->o.timeout_s,
+        .prepare_argv = c->out_dir[0] ? prepare : NULL,
+    };
+    struct noise_sample before, after;
+    noise_sample_take(&before, r->server.pid);
+    int rc = timing_run(&q, &c->tm, err, sizeof err);
+    noise_sample_take(&after, r->server.pid);
+    c->foreign_pct = noise_foreign_pct(&before, &after, r->env.cores);
+    if (stop_requested())
+        return -1;
+    if (rc < 0) {
+        text_fmt(c->reason, sizeof c->reason, "cannot time it: %s", err);
+        return 0;
+    }
+    if (rc > 0) {
+        text_fmt(c->reason, sizeof c->reason, "%s", c->tm.why);
+        /* A failed driver is run once more for its own message; a hung one is not. */
+        if (rc == TIMING_FAILED)
+            driver_message(r, c);
         if (stop_requested())
             return -1;
-        if (rc < 0) {
-            text_fmt(c->reason, sizeof c->reason, "cannot time it: %s", err);
-            return 0;
-        }
-        if (rc > 0) {
-            text_fmt(c->reason, sizeof c->reason, "%s", c->tm.why);
-            /* A failed driver is run once more for its own message; a hung one is not. */
-            if (rc == TIMING_FAILED)
-                driver_message(r, c);
-            if (stop_requested())
-                return -1;
-            return 0;
-        }
-        c->measured = true;
-        c->noisy = noise_row(c->tm.times, c->tm.n_times, c->foreign_pct, c->noise_why,
-                             sizeof c->noise_why);
-        /* The raw file's name relative to the CSV, for the raw column. */
-        text_fmt(c->raw, sizeof c->raw, "%s/%s.json", r->run_id, c->name);
-        text = read_text(out_path);
+        return 0;
     }
+    c->measured = true;
+    c->noisy = noise_row(c->tm.times, c->tm.n_times, c->foreign_pct, c->noise_why,
+                         sizeof c->noise_why);
+    /* The raw file's name relative to the CSV, for the raw column. */
+    text_fmt(c->raw, sizeof c->raw, "%s/%s.json", r->run_id, c->name);
+    char *text = read_text(out_path);
     if (!text) {
         text_fmt(c->reason, sizeof c->reason, "no output from the last run");
         return 0;

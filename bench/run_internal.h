@@ -109,7 +109,6 @@ struct config {
     const struct driver_spec *d;
     char sweep_key;
     long sweep_value;
-    bool timed;                     /* false: an untimed reference run only, no row */
     char name[128];                 /* flags-DELAY-threadpool-m10: files, hyperfine name */
     struct args argv;
     /* outcome */

@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <errno.h>
 
+#include "table.h"
 #include "text.h"
 
 static const char *const workloads[] = { "flags", "sha" };
@@ -28,7 +29,7 @@ void run_usage(FILE *f)
         "                     [--runs N] [--warmup N] [--quick] [--delay MS] [--seed N]\n"
         "                     [--server URL] [--out DIR] [--markdown] [--timer auto|hyperfine|builtin]\n"
         "                     [--driver-path NAME=PATH] [--flagd PATH] [--timeout S]\n"
-        "                     [--downloads ram|disk]\n"
+        "                     [--downloads ram|disk] [--color auto|always|never]\n"
         "                     [-- DRIVER OPTIONS...]\n"
         "\n"
         "Times every driver on every workload and profile with hyperfine -N (its JSON kept),\n"
@@ -52,6 +53,8 @@ void run_usage(FILE *f)
         "  --server URL         use this flag server instead of starting flagd (profile SERVER)\n"
         "  --out DIR            where results go (default %s)\n"
         "  --markdown           print the tables as Markdown\n"
+        "  --color WHEN         colour the verdicts: auto (default: on a terminal, unless\n"
+        "                       NO_COLOR is set), always, never\n"
         "  --timer WHICH        hyperfine (default when installed) or builtin\n"
         "  --driver-path N=P    run driver N from path P (test doubles, other builds)\n"
         "  --flagd PATH         the flag server binary (default: flagd beside concbench)\n"
@@ -217,7 +220,7 @@ static int parse_override(struct run_options *o, const char *arg)
 enum {
     OPT_WORKLOAD = 256, OPT_DRIVERS, OPT_PROFILE, OPT_SWEEP, OPT_RUNS, OPT_WARMUP,
     OPT_SERVER, OPT_OUT, OPT_QUICK, OPT_MARKDOWN, OPT_DELAY, OPT_SEED, OPT_TIMER,
-    OPT_DRIVER_PATH, OPT_FLAGD, OPT_TIMEOUT, OPT_DOWNLOADS,
+    OPT_DRIVER_PATH, OPT_FLAGD, OPT_TIMEOUT, OPT_DOWNLOADS, OPT_COLOR,
 };
 
 /* 0 run, 1 help printed, -1 bad usage (message printed). */
@@ -241,6 +244,7 @@ int run_parse_options(int argc, char **argv, struct run_options *o)
         { "flagd", required_argument, NULL, OPT_FLAGD },
         { "timeout", required_argument, NULL, OPT_TIMEOUT },
         { "downloads", required_argument, NULL, OPT_DOWNLOADS },
+        { "color", required_argument, NULL, OPT_COLOR },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -251,7 +255,7 @@ int run_parse_options(int argc, char **argv, struct run_options *o)
     o->seed = RUN_DEFAULT_SEED;
     o->timeout_s = RUN_DEFAULT_TIMEOUT_S;
     o->downloads = "ram";
-    bool workload_given = false;
+    bool workload_given = false, color_given = false;
     unsigned long long v;
     int c;
     optind = 1;
@@ -352,6 +356,13 @@ int run_parse_options(int argc, char **argv, struct run_options *o)
             }
             o->timeout_s = (double)v;
             break;
+        case OPT_COLOR:
+            if (table_color_choose(optarg, stdout) != 0) {
+                usage_error("--color takes auto, always or never, not '%s'", optarg);
+                return -1;
+            }
+            color_given = true;
+            break;
         case OPT_DOWNLOADS:
             if (strcmp(optarg, "ram") && strcmp(optarg, "disk")) {
                 usage_error("--downloads takes ram or disk, not '%s'", optarg);
@@ -377,6 +388,8 @@ int run_parse_options(int argc, char **argv, struct run_options *o)
     }
     if (!workload_given)
         o->workload[0] = o->workload[1] = true;
+    if (!color_given)
+        (void)table_color_choose("auto", stdout);
     if (!o->profiles_given)
         for (int i = 0; i < SERVER_PROFILES; i++)
             o->profile[i] = true;

@@ -245,7 +245,8 @@ int run_write_results(struct run *r, const struct results_row *rows, size_t n)
         return -1;
     }
 
-    if (point_latest(out, r->run_id, "csv") != 0 || point_latest(out, r->run_id, "md") != 0) {
+    if (point_latest(out, r->run_id, "csv") != 0 || point_latest(out, r->run_id, "md") != 0 ||
+        point_latest(out, r->run_id, "bench.json") != 0) {
         fprintf(stderr, "concbench: run: cannot point %s/latest.csv at %s.csv: %s\n", out,
                 r->run_id, strerror(errno));
         return -1;

@@ -140,7 +140,7 @@ static int workload_args(const struct run *r, const struct group *g, struct conf
 }
 
 static int add_config(struct run *r, struct group *g, const struct driver_spec *d, char key,
-                      long value, bool timed)
+                      long value)
 {
     struct config *cs = realloc(r->configs, (r->n_configs + 1) * sizeof *cs);
     if (!cs)
@@ -152,14 +152,11 @@ static int add_config(struct run *r, struct group *g, const struct driver_spec *
     c->d = d;
     c->sweep_key = key;
     c->sweep_value = value;
-    c->timed = timed;
     c->verdict = "FAILED";
     int n = snprintf(c->name, sizeof c->name, "%s%s%s-%s", g->workload, *g->profile ? "-" : "",
                      g->profile, d->name);
     if (key)
         text_fmt(c->name + n, sizeof c->name - (size_t)n, "-%c%ld", key, value);
-    if (!timed)
-        text_fmt(c->name + strlen(c->name), sizeof c->name - strlen(c->name), "-reference");
     if (args_push(&c->argv, d->path) != 0)
         return -1;
     return workload_args(r, g, c, &c->argv);
@@ -216,19 +213,22 @@ int run_plan_configs(struct run *r)
                         REFERENCE_DRIVER, ref->path);
                 return -1;
             }
-            if (add_config(r, g, ref, 0, 0, false) != 0)
+            if (gi == 0)
+                fprintf(stderr, "concbench: run: --drivers leaves out %s: it is timed anyway, "
+                        "as the reference for validation and speedups\n", REFERENCE_DRIVER);
+            if (add_config(r, g, ref, 0, 0) != 0)
                 return -1;
         }
         for (size_t di = 0; di < o->n_drivers; di++) {
             const struct driver_spec *d = &o->drivers[di];
             bool reference = strcmp(d->name, REFERENCE_DRIVER) == 0;
             if (sw->n == 0 || reference) {
-                if (add_config(r, g, d, 0, 0, true) != 0)
+                if (add_config(r, g, d, 0, 0) != 0)
                     return -1;
                 continue;
             }
             for (size_t k = 0; k < sw->n; k++)
-                if (add_config(r, g, d, sw->key, sw->values[k], true) != 0)
+                if (add_config(r, g, d, sw->key, sw->values[k]) != 0)
                     return -1;
         }
     }

@@ -1,6 +1,8 @@
 /* server — flagd as a child process of the harness. */
 #include "server.h"
 
+#include <curl/curl.h>
+
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -118,4 +120,26 @@ int server_stop(struct server *s)
         close(s->out_fd);
     s->out_fd = -1;
     return status;
+}
+
+int server_probe(const char *url, char *err, size_t errlen)
+{
+    char msg[CURL_ERROR_SIZE] = "";
+    CURL *h = curl_easy_init();
+    if (!h) {
+        snprintf(err, errlen, "cannot initialise libcurl");
+        return -1;
+    }
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_CONNECT_ONLY, 1L);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, (long)SERVER_PROBE_TIMEOUT_S);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)SERVER_PROBE_TIMEOUT_S);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, msg);
+    CURLcode rc = curl_easy_perform(h);
+    curl_easy_cleanup(h);
+    if (rc == CURLE_OK)
+        return 0;
+    snprintf(err, errlen, "%s", msg[0] ? msg : curl_easy_strerror(rc));
+    return -1;
 }

@@ -35,4 +35,12 @@ int server_start(struct server *s, char *const argv[], const char *log_path, cha
  * status, or -1 when it was not running. */
 int server_stop(struct server *s);
 
+#define SERVER_PROBE_TIMEOUT_S 5
+
+/* Whether a flag server someone else runs (--server URL) accepts connections: one TCP (and
+ * TLS) connection through libcurl, at most SERVER_PROBE_TIMEOUT_S. 0, or -1 with libcurl's
+ * reason in err ("Failed to connect to 127.0.0.1 port 9: Connection refused"). */
+__attribute__((warn_unused_result))
+int server_probe(const char *url, char *err, size_t errlen);
+
 #endif

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define DASH "—" /* not measured / not applicable */
 
@@ -55,6 +56,38 @@ size_t table_width(const char *s)
     return w;
 }
 
+/* The one setting of this module: whether plain tables colour their verdict cells. Set once
+ * by the command before it prints (table_color_choose). */
+static bool use_color;
+
+int table_color_choose(const char *when, FILE *f)
+{
+    if (strcmp(when, "always") == 0)
+        use_color = true;
+    else if (strcmp(when, "never") == 0)
+        use_color = false;
+    else if (strcmp(when, "auto") == 0)
+        /* https://no-color.org: any non-empty NO_COLOR turns colour off by default */
+        use_color = isatty(fileno(f)) && !(getenv("NO_COLOR") && *getenv("NO_COLOR"));
+    else
+        return -1;
+    return 0;
+}
+
+/* The ANSI colour of a verdict cell, or NULL: red for what fails, yellow for noise. */
+static const char *verdict_color(const char *s)
+{
+    static const char *const red[] = { "REGRESSION", "MISMATCH", "FAILED", "NOISY" };
+    for (size_t i = 0; i < sizeof red / sizeof red[0]; i++)
+        if (strncmp(s, red[i], strlen(red[i])) == 0)
+            return "\033[1;31m";
+    if (strncmp(s, "inconclusive", 12) == 0 || strstr(s, "noisy"))
+        return "\033[33m";
+    if (strcmp(s, "ok") == 0 || strcmp(s, "faster") == 0 || strcmp(s, "reference") == 0)
+        return "\033[32m";
+    return NULL;
+}
+
 static void pad(FILE *f, size_t n)
 {
     while (n--)
@@ -100,7 +133,8 @@ void table_print(FILE *f, const struct table *t, bool markdown)
                 fputc(' ', f);
             if (right)
                 pad(f, gap);
-            fputs(s, f);
+            const char *color = use_color && !markdown && r >= 2 ? verdict_color(s) : NULL;
+            fprintf(f, "%s%s%s", color ? color : "", s, color ? "\033[0m" : "");
             /* No trailing blanks after the last plain column. */
             if (!right && (markdown || c + 1 < t->n_cols))
                 pad(f, gap);

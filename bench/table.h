@@ -22,6 +22,11 @@ void table_init(struct table *t, const char *const *headers, const char *align, 
 /* Append a row of n_cols cells (NULL = empty). 0 or -1. */
 int table_add(struct table *t, const char *const *cells);
 void table_print(FILE *f, const struct table *t, bool markdown);
+
+/* Colour verdict cells of plain tables (red: REGRESSION, MISMATCH, FAILED; yellow:
+ * inconclusive, noisy; green: ok) — when is "always", "never" or "auto" (f is a terminal
+ * and NO_COLOR is unset or empty). 0, or -1 for another word. Call before printing. */
+int table_color_choose(const char *when, FILE *f);
 void table_free(struct table *t);
 
 /* Display width of UTF-8 text (code points; our symbols are all one column wide). */

@@ -52,12 +52,13 @@ esac
 workloads=$(cut -f1 "$flagged" | sort -u | paste -sd, -)
 profiles=$(cut -f2 "$flagged" | grep -v '^$' | sort -u | paste -sd, -)
 drivers=$(cut -f3 "$flagged" | sort -u | paste -sd, -)
-args=(--workload "$workloads" --drivers "$drivers" --runs "$RUNS" "${run_args[@]}")
+args=(--workload "$workloads" --drivers "$drivers" --runs "$RUNS")
 [ -n "$profiles" ] && args+=(--profile "$profiles")
 for key in m w; do
   values=$(awk -F'\t' -v k="$key" '$4 == k { print $5 }' "$flagged" | sort -un | paste -sd, -)
   [ -n "$values" ] && args+=(--sweep "$key=$values")
 done
+args+=("${run_args[@]}") # last: they may end with "-- DRIVER OPTIONS"
 echo "bench-ci: $(wc -l <"$flagged") configuration(s) flagged; measuring them again" >&2
 BIN=$BIN OUT=$OUT/confirm QUICK=1 scripts/bench.sh "${args[@]}"
 status=$?

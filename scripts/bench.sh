@@ -21,7 +21,15 @@ fi
 "$BIN/concbench" run "${args[@]}" "$@"
 status=$?
 if [ -e "$OUT/latest.csv" ] && [ $status -ne 130 ] && [ $status -ne 143 ] && [ $status -ne 2 ]; then
-  scripts/plot "$OUT/latest.csv" || status=1
+  if scripts/plot "$OUT/latest.csv"; then
+    # latest.png and latest.svg beside latest.csv: relative links to this run's plots
+    run_id=$(basename "$(readlink "$OUT/latest.csv")" .csv)
+    for ext in png svg; do
+      [ -e "$OUT/$run_id.$ext" ] && ln -sfn "$run_id.$ext" "$OUT/latest.$ext"
+    done
+  else
+    status=1
+  fi
 fi
-echo "bench: done in $(( $(date +%s) - start )) s; results in $OUT/ (latest.csv, latest.md)" >&2
+echo "bench: done in $(( $(date +%s) - start )) s; results in $OUT/ (latest.csv, .md, .bench.json, .png)" >&2
 exit $status

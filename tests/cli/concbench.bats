@@ -59,6 +59,7 @@ quick_sha() { # quick_sha ARGS...: a small sha matrix, 1 run each
   [ -L out/latest.csv ] && [ -L out/latest.md ]
   name=$(basename "$(readlink out/latest.csv)" .csv)
   [ -s "out/$name.csv" ] && [ -s "out/$name.md" ] && [ -s "out/$name.bench.json" ]
+  [ "$(readlink out/latest.bench.json)" = "$name.bench.json" ]
   jq -e '.results[0].times | length == 1' "out/$name/sha-sequential.json"
   jq -e 'length >= 1 and all(.[]; .unit == "s" and (.value > 0) and (.name | startswith("sha ")))' "out/$name.bench.json"
   grep -q '^### sha' "out/$name.md"
@@ -181,22 +182,29 @@ PY
 }
 
 @test "bench-ci fails only on a regression that holds when measured again, and says how to refresh the baseline" {
-  export RUN_ARGS="--workload sha --drivers sequential,threadpool --warmup 0"
-  # --trust-noisy: make test runs beside other tests, which this gate would rightly call noise
-  env BIN="$BIN" OUT=first RUNS=5 "$REPO/scripts/bench-ci.sh" >/dev/null 2>&1 || true
+  # Both drivers behind a sleep that sets their time (tiny sha jobs underneath), so that a
+  # machine busy with other tests cannot move them much; --trust-noisy for the same reason.
+  mkdir drivers
+  ln -s "$FIXTURES/slow-driver" drivers/sequential
+  ln -s "$FIXTURES/slow-driver" drivers/threadpool
+  export CONCBENCH_REAL_BIN=$BIN SLOW_S_sequential=0.4 SLOW_S_threadpool=0.1
+  export RUN_ARGS="--workload sha --drivers sequential,threadpool --warmup 0
+    --driver-path sequential=$PWD/drivers/sequential --driver-path threadpool=$PWD/drivers/threadpool
+    -- -j 2 -n 1K"
+  RUN_ARGS=$(tr '\n' ' ' <<<"$RUN_ARGS")
+  run env BIN="$BIN" OUT=first RUNS=5 "$REPO/scripts/bench-ci.sh" --trust-noisy
   cp -L first/latest.csv base.csv
-  # slower in every run, the re-measurement included: confirmed, exit 1
-  export CONCBENCH_REAL_DRIVER=$BIN/threadpool SLOW_S=0.3
-  RUN_ARGS="$RUN_ARGS --driver-path threadpool=$FIXTURES/slow-driver"
-  run env BIN="$BIN" OUT=held BASE=base.csv RUNS=5 "$REPO/scripts/bench-ci.sh" --trust-noisy
+  # threadpool 1 s slower in every run, the re-measurement included: confirmed, exit 1
+  run env BIN="$BIN" OUT=held BASE=base.csv RUNS=5 SLOW_S_threadpool=1.1 \
+    "$REPO/scripts/bench-ci.sh" --trust-noisy
   assert_failure 1
-  assert_output --partial "measuring them again"
+  assert_output --partial "1 configuration(s) flagged; measuring them again"
   assert_output --partial "FAIL: the regression held when measured again"
   assert_output --partial "cp -L $PWD/held/latest.csv $PWD/base.csv"
   [ "$(cut -f3 held/flagged.tsv)" = threadpool ]
-  # slower only in the first 5 runs: the second measurement clears it, exit 0
-  run env BIN="$BIN" OUT=once BASE=base.csv RUNS=5 SLOW_FIRST=5 SLOW_COUNTER="$PWD/count" \
-    "$REPO/scripts/bench-ci.sh" --trust-noisy
+  # slower only in its first 5 runs: the second measurement clears it, exit 0
+  run env BIN="$BIN" OUT=once BASE=base.csv RUNS=5 SLOW_S_threadpool=1.1 SLOW_FIRST=5 \
+    SLOW_ONLY=threadpool SLOW_COUNTER="$PWD/count" "$REPO/scripts/bench-ci.sh" --trust-noisy
   assert_success
   assert_output --partial "pass: the regression did not hold when measured again"
 }
@@ -287,6 +295,59 @@ interrupt() {
   interrupt TERM
   [ "$status" -eq 143 ]
   assert_no_leftovers
+}
+
+@test "Ctrl-C after some configurations writes the finished ones, says so, and exits 130" {
+  export CONCBENCH_REAL_DRIVER=$BIN/threadpool SLOW_S=$((600 + BATS_TEST_NUMBER))
+  "$BIN/concbench" run --workload sha --quick --runs 1 --warmup 0 --out out \
+    --drivers sequential,slow --driver-path slow="$FIXTURES/slow-driver" >stdout 2>stderr &
+  local pid=$!
+  for _ in $(seq 400); do pgrep -f -- "sleep $SLOW_S" >/dev/null && break; sleep 0.05; done
+  pgrep -f -- "sleep $SLOW_S" >/dev/null || fail "the slow driver never started"
+  kill -INT "$pid"
+  status=0
+  wait "$pid" || status=$?
+  [ "$status" -eq 130 ] || fail "exit $status: $(cat stderr)"
+  grep -q "interrupted by SIGINT after 1 of 2 configurations; flagd and the drivers stopped; wrote the finished ones" stderr
+  [ "$(tail -n +2 out/latest.csv | wc -l)" -eq 1 ]
+  grep -q ',sequential,' out/latest.csv
+  [ ! -e "out/$(basename "$(readlink out/latest.csv)" .csv)/sha-slow.json" ]
+  assert_no_leftovers
+  run pgrep -f -- "sleep $SLOW_S"
+  assert_failure
+}
+
+@test "run times the sequential reference even when --drivers leaves it out, and says so" {
+  run --separate-stderr "$BIN/concbench" run --workload sha --quick --runs 2 --warmup 0 --out out \
+    --drivers threadpool
+  assert_success
+  grep -q "leaves out sequential: it is timed anyway" <<<"$stderr"
+  s=$(col_index out/latest.csv speedup)
+  [ -n "$(grep ',threadpool,' out/latest.csv | awk -F, -v c="$s" '{ print $c }')" ]
+  grep -q ',sequential,' out/latest.csv
+}
+
+@test "run against an unreachable --server fails at once with one line and exit 1" {
+  run --separate-stderr "$BIN/concbench" run --server http://127.0.0.1:9/flags --workload flags --out out
+  assert_failure 1
+  [ "$(wc -l <<<"$stderr")" -eq 1 ]
+  grep -q "^concbench: run: cannot reach --server http://127.0.0.1:9/flags: " <<<"$stderr"
+  [ ! -e out ]
+}
+
+@test "verdicts are coloured with --color always, never with --color never, NO_COLOR, or a pipe" {
+  run "$BIN/concbench" compare --color always "$FIXTURES/results.csv" "$FIXTURES/results.csv"
+  assert_success
+  assert_output --partial $'\033[32mok\033[0m'
+  run "$BIN/concbench" compare --color never "$FIXTURES/results.csv" "$FIXTURES/results.csv"
+  refute_output --partial $'\033['
+  run env NO_COLOR=1 "$BIN/concbench" compare "$FIXTURES/results.csv" "$FIXTURES/results.csv"
+  refute_output --partial $'\033['
+  scale "$FIXTURES/results.csv" slower.csv threadpool DELAY 2
+  run "$BIN/concbench" compare --color always "$FIXTURES/results.csv" slower.csv
+  assert_output --partial $'\033[1;31mREGRESSION'
+  run "$BIN/concbench" compare --color sometimes "$FIXTURES/results.csv" slower.csv
+  assert_failure 2
 }
 
 @test "run without a flagd binary says so and exits 1" {
