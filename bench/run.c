@@ -274,6 +274,7 @@ int run_main(int argc, char **argv)
     if (r->downloads_root[0])
         fprintf(stderr, "concbench: flags save to %s (%s%s), emptied before every run\n",
                 r->downloads_root, r->downloads_fs, r->downloads_ram ? ", RAM" : "");
+    r->progress_tty = isatty(STDERR_FILENO);
     uint64_t start = report_now_ns();
     size_t timed_done = 0, n_finished = r->n_configs;
     for (size_t i = 0; i < r->n_configs; i++) {

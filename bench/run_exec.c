@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "dirhash.h"
@@ -126,6 +127,26 @@ static void validate(struct config *c)
 
 /* Time (or, for a reference-only config, just run) c. Returns 0, or -1 when concbench was
  * interrupted; any failure of the driver is a verdict, not an error. */
+/* "  run 3/6 (warm-up)": which run of a configuration hyperfine is at, from the counter
+ * its prepare command appends to — on a terminal only. */
+struct progress_tick {
+    const char *counter;
+    unsigned total, warmup, last;
+    bool shown;
+};
+
+static void on_tick(void *arg)
+{
+    struct progress_tick *t = arg;
+    struct stat st;
+    if (stat(t->counter, &st) != 0 || (unsigned)st.st_size == t->last)
+        return;
+    t->last = (unsigned)st.st_size;
+    fprintf(stderr, "\r    run %u/%u%s\033[K", t->last, t->total,
+            t->last <= t->warmup ? " (warm-up)" : "");
+    t->shown = true;
+}
+
 int run_execute(struct run *r, struct config *c)
 {
     char out_path[PATH_MAX + 64], log_path[PATH_MAX + 64], json_path[PATH_MAX + 64];
@@ -134,21 +155,31 @@ int run_execute(struct run *r, struct config *c)
     text_fmt(log_path, sizeof log_path, "%s/%s.timer.log", r->work_dir, c->name);
     text_fmt(json_path, sizeof json_path, "%s/%s.json", r->raw_dir, c->name);
 
-    /* Every run, warm-ups included, starts from an empty directory, so that every
-     * run does the same work (no file to rename over). */
+    /* Before every run, warm-ups included, untimed: empty the download directory, so that
+     * every run does the same work (no file to rename over), and count the run for the
+     * progress line. */
+    char counter[PATH_MAX + 64];
+    text_fmt(counter, sizeof counter, "%s/%s.runs", r->work_dir, c->name);
     if (c->out_dir[0])
         run_remove_tree(c->out_dir);
-    char *prepare[] = { RUN_RM_PATH, "-rf", "--", c->out_dir, NULL };
+    char *prepare[] = { RUN_SH_PATH, "-c", "rm -rf -- \"$2\"; printf . >>\"$1\"", "sh", counter,
+                        c->out_dir, NULL };
+    if (!c->out_dir[0])
+        prepare[2] = "printf . >>\"$1\"";
+    struct progress_tick tick = { .counter = counter, .total = r->o.warmup + r->o.runs,
+                                  .warmup = r->o.warmup };
     struct timing_request q = {
         .argv = c->argv.v, .name = c->name, .warmup = r->o.warmup, .runs = r->o.runs,
         .json_path = json_path, .output_path = out_path, .log_path = log_path,
         .hyperfine = r->hyperfine[0] ? r->hyperfine : NULL, .timeout_s = r->o.timeout_s,
-        .prepare_argv = c->out_dir[0] ? prepare : NULL,
+        .prepare_argv = prepare, .tick = r->progress_tty ? on_tick : NULL, .tick_arg = &tick,
     };
     struct noise_sample before, after;
     noise_sample_take(&before, r->server.pid);
     int rc = timing_run(&q, &c->tm, err, sizeof err);
     noise_sample_take(&after, r->server.pid);
+    if (tick.shown)
+        fputs("\r\033[K", stderr); /* the progress line goes; the next one takes its place */
     c->foreign_pct = noise_foreign_pct(&before, &after, r->env.cores);
     if (stop_requested())
         return -1;

@@ -41,7 +41,7 @@
 #define RUN_OUTPUT_MAX (1 << 20)     /* a --json record with 10,000 digests fits */
 
 #define RUN_ERR_MAX 512
-#define RUN_RM_PATH "/bin/rm"      /* empties a download directory before every run */
+#define RUN_SH_PATH "/bin/sh"      /* runs the prepare step before every run */
 
 
 #define REFERENCE_DRIVER "sequential"
@@ -141,6 +141,7 @@ struct run {
     struct config *configs;
     size_t n_configs;
     bool verdict_failed;
+    bool progress_tty;              /* stderr is a terminal: a moving "run k/N" line */
     /* where flags rows save: a RAM-backed directory unless --downloads disk */
     char downloads_root[PATH_MAX];  /* "" when no flags row saves */
     char downloads_fs[32];          /* its file system: tmpfs, ext4, ... */

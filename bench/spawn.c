@@ -163,6 +163,11 @@ int spawn_wait(pid_t pid)
 
 int spawn_wait_until(pid_t pid, uint64_t deadline_ns)
 {
+    return spawn_wait_ticking(pid, deadline_ns, NULL, NULL);
+}
+
+int spawn_wait_ticking(pid_t pid, uint64_t deadline_ns, spawn_tick_fn *tick, void *arg)
+{
     /* Poll a pidfd: it wakes the moment the child ends (the builtin timer relies on
      * that) and in slices, so a SIGINT landing just before the wait is still seen.
      * Without pidfds (old kernels), nap in slices instead. */
@@ -186,6 +191,8 @@ int spawn_wait_until(pid_t pid, uint64_t deadline_ns)
             status = -1;
             break;
         }
+        if (tick)
+            tick(arg);
         if (pfd >= 0) {
             struct pollfd p = { .fd = pfd, .events = POLLIN };
             poll(&p, 1, POLL_SLICE_MS * 5);

@@ -35,6 +35,11 @@ int spawn_wait(pid_t pid);
  * group is terminated and SPAWN_TIMED_OUT returned. */
 int spawn_wait_until(pid_t pid, uint64_t deadline_ns);
 
+/* spawn_wait_until that also calls tick(arg) every slice (about 50 ms) while it waits:
+ * for a progress line. tick may be NULL. */
+typedef void spawn_tick_fn(void *arg);
+int spawn_wait_ticking(pid_t pid, uint64_t deadline_ns, spawn_tick_fn *tick, void *arg);
+
 /* SIGTERM the group of pid, wait up to SPAWN_GRACE_S, then SIGKILL; reaps pid. Returns
  * its wait status or -1. Safe on a pid that already exited but was not reaped. */
 int spawn_kill(pid_t pid);

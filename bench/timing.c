@@ -133,7 +133,7 @@ static int run_hyperfine(const struct timing_request *q, struct timing_result *r
     free(prepare);
     if (rc != 0)
         return -1;
-    int status = spawn_wait_until(pid, deadline_of(q));
+    int status = spawn_wait_ticking(pid, deadline_of(q), q->tick, q->tick_arg);
     if (status == SPAWN_TIMED_OUT)
         return timed_out(q, res);
     if (status < 0) {
@@ -227,7 +227,7 @@ static int run_builtin(const struct timing_request *q, struct timing_result *res
             rc = -1;
             break;
         }
-        int status = spawn_wait_until(pid, deadline);
+        int status = spawn_wait_ticking(pid, deadline, q->tick, q->tick_arg);
         uint64_t t1 = report_now_ns();
         if (status == SPAWN_TIMED_OUT) {
             rc = timed_out(q, res);

@@ -19,6 +19,8 @@ struct timing_request {
     const char *hyperfine;     /* hyperfine's path, NULL: time it ourselves */
     double timeout_s;          /* for all runs together; 0: none */
     char *const *prepare_argv; /* run before every run, untimed (hyperfine --prepare); NULL */
+    void (*tick)(void *arg);   /* called about every 50 ms while hyperfine runs; NULL */
+    void *tick_arg;
 };
 
 struct timing_result {

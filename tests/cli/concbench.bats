@@ -317,6 +317,18 @@ interrupt() {
   assert_failure
 }
 
+@test "on a terminal, a progress line moves within a configuration (run k/N); in a pipe, it does not" {
+  command -v script >/dev/null || skip "script (util-linux) is not installed"
+  script -qc "$BIN/concbench run --workload sha --quick --runs 3 --warmup 1 --drivers sequential --out out" \
+    /dev/null >tty.out 2>&1
+  grep -q "run 1/4 (warm-up)" tty.out
+  grep -q "run 4/4" tty.out
+  run --separate-stderr "$BIN/concbench" run --workload sha --quick --runs 3 --warmup 1 \
+    --drivers sequential --out out2
+  assert_success
+  ! grep -q "run 1/4" <<<"$stderr"
+}
+
 @test "run times the sequential reference even when --drivers leaves it out, and says so" {
   run --separate-stderr "$BIN/concbench" run --workload sha --quick --runs 2 --warmup 0 --out out \
     --drivers threadpool
