@@ -319,7 +319,11 @@ interrupt() {
 
 @test "on a terminal, a progress line moves within a configuration (run k/N); in a pipe, it does not" {
   command -v script >/dev/null || skip "script (util-linux) is not installed"
-  script -qc "$BIN/concbench run --workload sha --quick --runs 3 --warmup 1 --drivers sequential --out out" \
+  # each run half a second long, so that every one is seen whatever the load
+  mkdir drivers
+  ln -s "$FIXTURES/slow-driver" drivers/sequential
+  CONCBENCH_REAL_BIN=$BIN SLOW_S=0.5 script -qc "$BIN/concbench run --workload sha --quick --runs 3 \
+    --warmup 1 --drivers sequential --driver-path sequential=$PWD/drivers/sequential --out out" \
     /dev/null >tty.out 2>&1
   grep -q "run 1/4 (warm-up)" tty.out
   grep -q "run 4/4" tty.out
