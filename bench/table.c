@@ -278,26 +278,20 @@ static void print_group(FILE *f, const struct results_row *rows, size_t n, bool 
     }
     table_print(f, &t, markdown);
     table_free(&t);
+    /* Notes: why a row is not ok, then why it is noisy. */
     bool notes = false;
-    for (size_t i = 0; i < n; i++) {
-        const char *why = results_get(&rows[i], RC_REASON);
-        if (!*why)
-            continue;
-        if (!notes && markdown)
-            fputc('\n', f);
-        notes = true;
-        fprintf(f, "%s%s: %s — %s\n", markdown ? "- " : "  ", results_get(&rows[i], RC_DRIVER),
-                results_get(&rows[i], RC_VERDICT), why);
-    }
-    for (size_t i = 0; i < n; i++) {
-        const char *why = results_get(&rows[i], RC_NOISE_REASON);
-        if (!*why)
-            continue;
-        if (!notes && markdown)
-            fputc('\n', f);
-        notes = true;
-        fprintf(f, "%s%s: noisy — %s\n", markdown ? "- " : "  ", results_get(&rows[i], RC_DRIVER),
-                why);
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < n; i++) {
+            const char *why = results_get(&rows[i], pass ? RC_NOISE_REASON : RC_REASON);
+            if (!*why)
+                continue;
+            if (!notes && markdown)
+                fputc('\n', f);
+            notes = true;
+            fprintf(f, "%s%s: %s — %s\n", markdown ? "- " : "  ",
+                    results_get(&rows[i], RC_DRIVER),
+                    pass ? "noisy" : results_get(&rows[i], RC_VERDICT), why);
+        }
     }
 }
 
