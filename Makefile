@@ -65,8 +65,10 @@ $(BIN)/concbench: $(BUILD)/bench/concbench.o $(LIBBENCH) $(LIBCORE)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcsv
 
 # Helpers the CLI tests run (not tests themselves: run-tests.sh runs only test_*).
-TEST_TOOLS = $(BUILD)/tests/connflood
+TEST_TOOLS = $(BUILD)/tests/connflood $(BUILD)/tests/slowdown
 $(BUILD)/tests/connflood: $(BUILD)/tests/tools/connflood.o
+$(BUILD)/tests/slowdown: $(BUILD)/tests/tools/slowdown.o
+$(TEST_TOOLS):
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
