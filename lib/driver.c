@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "countries.h"
 #include "files.h"
 #include "flags.h"
@@ -157,12 +158,12 @@ int driver_main(int argc, char **argv, const struct strategy *s)
     req.collect = report_collect;
     req.collect_arg = &r;
 
-    uint64_t t0 = report_now_ns();
+    uint64_t t0 = clock_now_ns();
     if (o.workload == CLI_FLAGS && s->run_flags)
         rc = s->run_flags(&req, &fcfg, err, sizeof err);
     else
         rc = s->run(&req, err, sizeof err);
-    meta.elapsed_s = (double)(report_now_ns() - t0) / 1e9;
+    meta.elapsed_s = (double)(clock_now_ns() - t0) / 1e9;
     report_end_progress(&r);
     meta.interrupted = stop_requested();
 

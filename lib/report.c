@@ -7,8 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
 
+#include "clock.h"
+#include "hex.h"
 #include "sha.h"
 
 #define REPORT_DRAW_INTERVAL_NS 100000000ULL /* redraw the bar at most 10 times a second */
@@ -17,9 +18,7 @@
 
 uint64_t report_now_ns(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+    return clock_now_ns();
 }
 
 int report_init(struct report *r, size_t total, bool verbose, bool progress,
@@ -37,7 +36,7 @@ int report_init(struct report *r, size_t total, bool verbose, bool progress,
     r->progress = progress && !verbose;
     r->label = label;
     r->label_ctx = label_ctx;
-    r->start_ns = report_now_ns();
+    r->start_ns = clock_now_ns();
     return 0;
 }
 
@@ -94,7 +93,7 @@ void report_collect(void *arg, const struct job_result *res)
         else
             fprintf(stderr, "*** Error for %s: %s\n", name, res->reason);
     } else if (r->progress) {
-        uint64_t now = report_now_ns();
+        uint64_t now = clock_now_ns();
         if (now - r->last_draw_ns >= REPORT_DRAW_INTERVAL_NS || r->done == r->total)
             draw_bar(r, now);
     }
@@ -103,7 +102,7 @@ void report_collect(void *arg, const struct job_result *res)
 void report_end_progress(struct report *r)
 {
     if (r->progress && r->last_draw_ns) {
-        draw_bar(r, report_now_ns());
+        draw_bar(r, clock_now_ns());
         fputc('\n', stderr);
     }
 }
@@ -189,7 +188,7 @@ int report_content_digest(const struct report *r, char hex[2 * JOB_DIGEST_LEN + 
             continue;
         char name[32], h[2 * JOB_DIGEST_LEN + 1];
         r->label(r->label_ctx, i, name, sizeof name);
-        sha_hex(r->results[i].digest, h);
+        hex_encode(r->results[i].digest, JOB_DIGEST_LEN, h);
         lines[n] = buf + n * LINE;
         snprintf(lines[n], LINE, "%s %s\n", name, h);
         n++;
@@ -207,7 +206,7 @@ int report_content_digest(const struct report *r, char hex[2 * JOB_DIGEST_LEN + 
     }
     EVP_MD_CTX_free(ctx);
     if (rc == 0)
-        sha_hex(md, hex);
+        hex_encode(md, JOB_DIGEST_LEN, hex);
 out:
     free(buf);
     free(lines);

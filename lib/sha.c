@@ -6,8 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "files.h"
-#include "report.h"
+#include "hex.h"
 
 #define SHA_GOLDEN 0x9e3779b97f4a7c15ULL /* splitmix64's increment */
 
@@ -50,12 +51,7 @@ int sha_digest(const void *buf, size_t n, unsigned char out[JOB_DIGEST_LEN])
 
 void sha_hex(const unsigned char digest[JOB_DIGEST_LEN], char hex[2 * JOB_DIGEST_LEN + 1])
 {
-    static const char digits[] = "0123456789abcdef";
-    for (int i = 0; i < JOB_DIGEST_LEN; i++) {
-        hex[2 * i] = digits[digest[i] >> 4];
-        hex[2 * i + 1] = digits[digest[i] & 15];
-    }
-    hex[2 * JOB_DIGEST_LEN] = '\0';
+    hex_encode(digest, JOB_DIGEST_LEN, hex);
 }
 
 void sha_job_name(char *buf, size_t len, size_t job)
@@ -82,13 +78,13 @@ static void sha_job_run(const struct workload *w, void *state, size_t index, str
     memset(out, 0, sizeof *out);
     out->index = (uint32_t)index;
     sha_fill(buf, cfg->size_bytes, cfg->seed, index);
-    uint64_t t0 = report_now_ns();
+    uint64_t t0 = clock_now_ns();
     if (sha_digest(buf, cfg->size_bytes, out->digest) != 0) {
         out->outcome = JOB_ERROR;
         snprintf(out->reason, sizeof out->reason, "OpenSSL SHA-256 failed");
         return;
     }
-    out->work_ns = report_now_ns() - t0;
+    out->work_ns = clock_now_ns() - t0;
     out->bytes = cfg->size_bytes;
     out->outcome = JOB_OK;
     if (cfg->dump_dir) {
