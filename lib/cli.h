@@ -2,12 +2,11 @@
 #ifndef CONCBENCH_CLI_H
 #define CONCBENCH_CLI_H
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
-#include <stdint.h>
 
 #include "job.h"
+#include "options.h"
 
 enum cli_exit {
     CLI_EXIT_OK = 0,       /* the run completed (server errors are results) */
@@ -18,43 +17,11 @@ enum cli_exit {
 /* Parse results: 0 = run, CLI_HELP = --help was printed, <0 = bad usage (message in err). */
 #define CLI_HELP 1
 
-enum cli_workload { CLI_FLAGS, CLI_SHA };
-
 #define CLI_DEFAULT_SERVER "LOCAL"
 #define CLI_DEFAULT_OUT_DIR "downloads"
 #define CLI_MAX_REPEAT 1000
 #define CLI_MAX_EXECUTOR 256
 #define CLI_MAX_ASKED 1000000000 /* -m/-w above a driver's maximum are clamped up to here */
-
-struct cli_options {
-    enum cli_workload workload;
-    /* shared */
-    bool verbose;          /* -v */
-    bool json;             /* --json */
-    /* flags */
-    bool all, every;       /* -a, -e */
-    size_t limit;          /* -l N, 0 = none */
-    unsigned concurrency;  /* -m N, clamped to the strategy's maximum */
-    unsigned concurrency_asked; /* -m as given when it was clamped, else 0 */
-    const char *server;    /* -s LOCAL|DELAY|ERROR|URL */
-    char base_url[512];    /* -s resolved */
-    const char *out_dir;   /* -o DIR */
-    double timeout_s;      /* -t SECONDS */
-    bool meta;             /* --meta */
-    bool no_save;          /* --no-save */
-    unsigned repeat;       /* --repeat K */
-    size_t max_body;       /* --max-body SIZE */
-    unsigned executor;     /* --executor N (coroutine driver) */
-    char *const *codes;    /* positional arguments */
-    size_t n_codes;
-    /* sha */
-    size_t jobs;           /* -j */
-    size_t size_bytes;     /* -n */
-    unsigned workers;      /* -w, clamped to the strategy's maximum */
-    unsigned workers_asked; /* -w as given when it was clamped, else 0 */
-    uint64_t seed;         /* --seed */
-    const char *dump_dir;  /* --dump DIR */
-};
 
 /* Parse argv (argv[1] is the workload) for strategy s. Returns 0, CLI_HELP (usage was
  * printed to stdout) or -1 with a one-line message in err. Defaults come from s. */
