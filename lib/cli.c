@@ -69,17 +69,17 @@ int cli_parse_size(const char *s, size_t *out)
     char *end;
     errno = 0;
     if (!*s || *s == '-')
-        return -1;
+        return -EINVAL;
     unsigned long long v = strtoull(s, &end, 10);
     if (errno || end == s)
-        return -1;
+        return -EINVAL;
     unsigned shift = 0;
     if (*end) {
         switch (*end) {
         case 'k': case 'K': shift = 10; break;
         case 'm': case 'M': shift = 20; break;
         case 'g': case 'G': shift = 30; break;
-        default: return -1;
+        default: return -EINVAL;
         }
         end++;
         /* "16MiB" and "16MB" read as 16M, as hyperfine and dd users type them */
@@ -88,10 +88,10 @@ int cli_parse_size(const char *s, size_t *out)
         if (*end == 'b' || *end == 'B')
             end++;
         if (*end)
-            return -1;
+            return -EINVAL;
     }
     if (v == 0 || v > (~0ULL >> shift))
-        return -1;
+        return -EINVAL;
     *out = (size_t)(v << shift);
     return 0;
 }
@@ -103,10 +103,10 @@ static int parse_uint(const char *s, unsigned long long lo, unsigned long long h
     char *end;
     errno = 0;
     if (!*s || *s == '-' || *s == '+')
-        return -1;
+        return -EINVAL;
     unsigned long long v = strtoull(s, &end, 10);
     if (errno || *end || v < lo || v > hi)
-        return -1;
+        return -EINVAL;
     *out = v;
     return 0;
 }
@@ -120,18 +120,18 @@ int cli_server_url(const char *label, char *buf, size_t len)
             return 0;
         }
     if (strncmp(label, "http://", 7) != 0 && strncmp(label, "https://", 8) != 0)
-        return -1;
+        return -EINVAL;
     size_t n = strlen(label);
     while (n > 0 && label[n - 1] == '/')
         n--;
     if (n >= len || n <= strlen("https://") - 1 || strchr(label, ' '))
-        return -1;
+        return -EINVAL;
     memcpy(buf, label, n);
     buf[n] = '\0';
     return 0;
 }
 
-#define BAD(...) do { snprintf(err, errlen, __VA_ARGS__); return -1; } while (0)
+#define BAD(...) do { snprintf(err, errlen, __VA_ARGS__); return -EINVAL; } while (0)
 
 int cli_parse(int argc, char **argv, const struct strategy *s, struct cli_options *o,
               char *err, size_t errlen)

@@ -307,7 +307,7 @@ static int flags_worker_init(const struct workload *w, void **state, char *err, 
     if (!t || !(t->easy = flags_easy_new())) {
         free(t);
         snprintf(err, errlen, "cannot create a curl handle");
-        return -1;
+        return -ENOMEM;
     }
     *state = t;
     return 0;

@@ -16,7 +16,7 @@ enum job_outcome {
 #define JOB_DIGEST_LEN 32 /* SHA-256 */
 
 /* One job's result. Plain old data of fixed size, so the process pool can send it as one
- * SOCK_SEQPACKET message (delivered whole; sizeof < PIPE_BUF all the same). */
+ * SOCK_SEQPACKET message, which is delivered whole. */
 struct job_result {
     uint32_t index;                         /* position in the job list */
     uint8_t outcome;                        /* enum job_outcome */

@@ -49,7 +49,7 @@ int sha_digest(const void *buf, size_t n, unsigned char out[JOB_DIGEST_LEN])
     unsigned int len = 0;
     /* EVP_Digest picks OpenSSL's fastest SHA-256 (SHA-NI, AVX2) like `openssl speed -evp` */
     if (EVP_Digest(buf, n, out, &len, EVP_sha256(), NULL) != 1 || len != JOB_DIGEST_LEN)
-        return -1;
+        return -EIO;
     return 0;
 }
 
@@ -70,7 +70,7 @@ static int sha_worker_init(const struct workload *w, void **state, char *err, si
     *state = malloc(cfg->size_bytes);
     if (!*state) {
         snprintf(err, errlen, "cannot allocate %zu bytes for a buffer", cfg->size_bytes);
-        return -1;
+        return -ENOMEM;
     }
     return 0;
 }

@@ -77,7 +77,7 @@ int tpool_wait_sigmask(struct tpool *p, struct tpool_work **item, const sigset_t
 /* An eventfd that is readable exactly while completions are queued (level-triggered:
  * register it with EV_READ|EV_PERSIST in libevent, then tpool_pop until -EAGAIN). Owned by
  * the pool: do not read, write or close it. */
-int tpool_notify_fd(const struct tpool *p);
+int tpool_notify_fd(const struct tpool *p) __attribute__((warn_unused_result));
 
 /* Items submitted and not yet handed back (queued + running + completed). */
 size_t tpool_pending(const struct tpool *p);
