@@ -250,18 +250,6 @@ static void generic_task(void *arg)
     task_done(jt);
 }
 
-static int pool_thread_init(void *arg, void **state, char *err, size_t errlen)
-{
-    const struct workload *w = arg;
-    return w->worker_init(w, state, err, errlen);
-}
-
-static void pool_thread_fini(void *arg, void *state)
-{
-    const struct workload *w = arg;
-    w->worker_fini(w, state);
-}
-
 /* --- the run: scheduler, loop, optional pool ------------------------------------------ */
 
 /* Run every job of r with at most concurrency in flight; threads > 0 starts the executor
@@ -273,11 +261,8 @@ static int run_tasks(struct run *r, unsigned concurrency, unsigned threads, bool
     int rc;
     if (threads) {
         struct tpool_config pc = {.threads = threads, .queue_capacity = concurrency};
-        if (with_state) {
-            pc.thread_init = pool_thread_init;
-            pc.thread_fini = pool_thread_fini;
-            pc.arg = (void *)w;
-        }
+        if (with_state)
+            tpool_config_workload(&pc, w);
         if ((rc = tpool_create(&r->pool, &pc, err, errlen)) != 0)
             return rc;
     }

@@ -92,6 +92,10 @@ size_t tpool_cancel(struct tpool *p);
  * are the caller's memory). NULL is a no-op. Consumer thread only. */
 void tpool_destroy(struct tpool *p);
 
+/* Give every pool thread of cfg one state of workload w: thread_init calls w->worker_init,
+ * thread_fini w->worker_fini (cfg->arg = w, which must outlive the pool). */
+void tpool_config_workload(struct tpool_config *cfg, const struct workload *w);
+
 /* The thread-pool strategy over a whole run: req->workers threads (one worker_init each),
  * at most req->workers jobs queued beyond those running, every result handed to
  * req->collect on the calling thread in completion order. On stop_requested(): queued
