@@ -43,7 +43,7 @@ struct run {
     struct coro_sched *sched;
     struct loop *loop;
     struct tpool *pool;               /* --executor, or NULL */
-    void *state;                      /* generic workload on the loop thread: its state */
+    void *state;                      /* no steps, no executor: the loop thread's state */
     struct coro_sem permits;          /* jobs in flight (-m) */
     struct job_task *done_head, *done_tail, *free_tasks;
     struct coro_future wakeup;        /* the main task sleeps here while nothing is done */
