@@ -38,8 +38,12 @@ static void raise_nofile(void)
 static int usage_error(const struct strategy *s, const char *what, const char *err)
 {
     fprintf(stderr, "%s: %s%s\n", s->name, what, err);
-    fprintf(stderr, "usage: %s flags [options] [CC ...] | %s sha [options]  (try --help)\n",
-            s->name, s->name);
+    fprintf(stderr, "usage:");
+    for (size_t i = 0; i < workload_count(); i++) {
+        const struct workload_def *def = workload_at(i);
+        fprintf(stderr, "%s %s %s %s", i ? " |" : "", s->name, def->name, def->synopsis);
+    }
+    fprintf(stderr, "  (try --help)\n");
     return CLI_EXIT_USAGE;
 }
 

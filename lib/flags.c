@@ -500,6 +500,7 @@ const struct workload_def flags_workload_def = {
     .longopts = flags_longopts,
     .optstring = ":ael:m:s:o:t:vh", /* options may follow the codes, as argparse allows */
     .positional = true,
+    .synopsis = "[options] [CC ...]",
     .sizing = WORKLOAD_BY_CONCURRENCY,
     .setup = flags_setup,
     .teardown = flags_teardown,

@@ -216,6 +216,7 @@ const struct workload_def sha_workload_def = {
     .longopts = sha_longopts,
     .optstring = ":j:n:w:vh",
     .positional = false,
+    .synopsis = "[options]",
     .sizing = WORKLOAD_BY_WORKERS,
     .setup = sha_setup,
     .teardown = sha_teardown,

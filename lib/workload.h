@@ -51,6 +51,7 @@ struct workload_def {
     const struct option *longopts;
     const char *optstring;           /* starts with ':' (cli.c prints its own messages) */
     bool positional;                 /* takes positional arguments (flags: country codes) */
+    const char *synopsis;            /* the short usage after its name: "[options] [CC ...]" */
     enum workload_sizing sizing;
 
     /* jobs: build plan->jobs from the options (files, libraries, the job list). Returns 0;
