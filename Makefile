@@ -33,7 +33,7 @@ LIBCORE  = $(BUILD)/libconcbench.a
 LIBFLAGD = $(BUILD)/libflagd.a
 LIBBENCH = $(BUILD)/libbench.a
 
-.PHONY: all deps unit-tests test sanitize tsan valgrind bench bench-ci anchors fuzz fuzz-build clean
+.PHONY: all deps unit-tests test format format-check sanitize tsan valgrind bench bench-ci anchors fuzz fuzz-build clean
 .SECONDARY:
 all: $(PROGRAMS)
 
@@ -83,10 +83,36 @@ deps:
 
 unit-tests: $(UNIT_TESTS) $(TEST_TOOLS)
 
-# make test: install what is missing, build, run every unit and CLI test, end with "N passed, N failed".
+# make test: install what is missing, build, run every unit and CLI test, end with "N passed, N failed",
+# then check the formatting (after the tests, so that their verdict is always printed).
 test: deps
 	@$(MAKE) --no-print-directory all unit-tests
 	@BUILD=$(BUILD) BIN=$(BIN) scripts/run-tests.sh
+	@$(MAKE) --no-print-directory format-check
+
+# The C sources clang-format owns (.clang-format); fuzz targets and test tools included.
+FORMAT_SRC = $(sort $(wildcard lib/*.[ch] drivers/*.[ch] server/*.[ch] bench/*.[ch] \
+                               tests/unit/*.[ch] tests/fuzz/*.c tests/tools/*.c))
+CLANG_FORMAT ?= clang-format
+
+# make format: rewrite every source in place. make format-check: list the files it would change
+# and fail, or say nothing is left; skipped (with a note) where clang-format is not installed.
+format:
+	$(Q)$(CLANG_FORMAT) -i $(FORMAT_SRC)
+
+format-check:
+	@if ! command -v $(CLANG_FORMAT) >/dev/null 2>&1; then \
+	    echo "format-check: $(CLANG_FORMAT) not installed (scripts/deps.sh installs it): skipped" >&2; \
+	    exit 0; \
+	fi; \
+	bad=0; \
+	for f in $(FORMAT_SRC); do \
+	    $(CLANG_FORMAT) --dry-run -Werror "$$f" >/dev/null 2>&1 || { echo "format-check: $$f"; bad=$$((bad + 1)); }; \
+	done; \
+	if [ $$bad -gt 0 ]; then \
+	    echo "format-check: $$bad file(s) not formatted; run make format" >&2; exit 1; \
+	fi; \
+	echo "format-check: every file formatted"
 
 # The whole suite again, built with ASan + UBSan into build/asan and bin/asan; any report
 # from any process fails it (scripts/sanitize.sh).

@@ -4,7 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "report.h"
+#include "clock.h"
 #include "sha.h"
 
 #define NS_PER_S 1e9
@@ -33,16 +33,16 @@ int limit_sha_throughput(size_t size_bytes, double min_s, double *bytes_per_s)
     sha_fill(buf, size_bytes, 0, 0);
     unsigned char digest[JOB_DIGEST_LEN];
     double best = 0;
-    uint64_t start = report_now_ns();
+    uint64_t start = clock_now_ns();
     /* At least three passes, so one descheduled pass does not decide. */
-    for (int pass = 0; pass < 3 || (double)(report_now_ns() - start) / NS_PER_S < min_s;
+    for (int pass = 0; pass < 3 || (double)(clock_now_ns() - start) / NS_PER_S < min_s;
          pass++) {
-        uint64_t t0 = report_now_ns();
+        uint64_t t0 = clock_now_ns();
         if (sha_digest(buf, size_bytes, digest) != 0) {
             free(buf);
             return -1;
         }
-        double s = (double)(report_now_ns() - t0) / NS_PER_S;
+        double s = (double)(clock_now_ns() - t0) / NS_PER_S;
         if (s > 0 && (double)size_bytes / s > best)
             best = (double)size_bytes / s;
     }

@@ -10,7 +10,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "report.h"
+#include "clock.h"
 #include "spawn.h"
 #include "text.h"
 #include "stop.h"
@@ -55,14 +55,14 @@ int server_start(struct server *s, char *const argv[], const char *log_path, cha
     char buf[4096];
     size_t len = 0;
     unsigned seen = 0;
-    uint64_t start = report_now_ns();
+    uint64_t start = clock_now_ns();
     const char *why = NULL;
     while (seen != (1u << SERVER_PROFILES) - 1) {
         if (stop_requested()) {
             why = "interrupted";
             break;
         }
-        double left = SERVER_READY_TIMEOUT_S - (double)(report_now_ns() - start) / 1e9;
+        double left = SERVER_READY_TIMEOUT_S - (double)(clock_now_ns() - start) / 1e9;
         if (left <= 0) {
             why = "timeout";
             break;

@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "report.h"
+#include "clock.h"
 #include "stop.h"
 
 #define POLL_SLICE_MS 20 /* how often a wait looks at the stop flag and the clock */
@@ -138,12 +138,12 @@ int spawn_kill(pid_t pid)
         return status;
     }
     kill(-pid, SIGTERM);
-    uint64_t start = report_now_ns();
+    uint64_t start = clock_now_ns();
     for (;;) {
         r = waitpid(pid, &status, WNOHANG);
         if (r == pid || (r < 0 && errno != EINTR))
             break;
-        if ((double)(report_now_ns() - start) / 1e9 > SPAWN_GRACE_S) {
+        if ((double)(clock_now_ns() - start) / 1e9 > SPAWN_GRACE_S) {
             kill(-pid, SIGKILL);
             while ((r = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
                 ;
@@ -179,7 +179,7 @@ int spawn_wait_ticking(pid_t pid, uint64_t deadline_ns, spawn_tick_fn *tick, voi
             status = -1;
             break;
         }
-        if (deadline_ns && report_now_ns() > deadline_ns) {
+        if (deadline_ns && clock_now_ns() > deadline_ns) {
             spawn_kill(pid);
             status = SPAWN_TIMED_OUT;
             break;
@@ -208,7 +208,7 @@ int spawn_wait_ticking(pid_t pid, uint64_t deadline_ns, spawn_tick_fn *tick, voi
 int spawn_capture(char *const argv[], const char *stderr_path, char *out, size_t cap,
                   double timeout_s, char *err, size_t errlen)
 {
-    uint64_t deadline = timeout_s > 0 ? report_now_ns() + (uint64_t)(timeout_s * 1e9) : 0;
+    uint64_t deadline = timeout_s > 0 ? clock_now_ns() + (uint64_t)(timeout_s * 1e9) : 0;
     struct spawn_io io = { .stderr_path = stderr_path, .stdout_pipe = 1 };
     pid_t pid;
     int fd;
@@ -217,7 +217,7 @@ int spawn_capture(char *const argv[], const char *stderr_path, char *out, size_t
     size_t len = 0;
     char sink[4096];
     for (;;) {
-        if (stop_requested() || (deadline && report_now_ns() > deadline))
+        if (stop_requested() || (deadline && clock_now_ns() > deadline))
             break;
         struct pollfd p = { .fd = fd, .events = POLLIN };
         int k = poll(&p, 1, POLL_SLICE_MS * 10);

@@ -31,7 +31,7 @@ int spawn_wait(pid_t pid);
 
 #define SPAWN_TIMED_OUT (-2)
 
-/* spawn_wait with a deadline on report_now_ns()'s clock (0: none): past it the child's
+/* spawn_wait with a deadline on clock_now_ns()'s clock (0: none): past it the child's
  * group is terminated and SPAWN_TIMED_OUT returned. */
 int spawn_wait_until(pid_t pid, uint64_t deadline_ns);
 

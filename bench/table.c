@@ -173,7 +173,9 @@ static void title(FILE *f, const struct results_row *r, bool markdown)
     results_num(r, RC_DELAY_MS, &delay);
     results_num(r, RC_SIZE_BYTES, &size);
     char what[400];
-    if (strcmp(wl, "sha") == 0) {
+    /* A row with a buffer size is a hashing row (only a CPU-bound workload writes
+     * size_bytes), so no workload is named here. */
+    if (isfinite(size)) {
         snprintf(what, sizeof what, "%.0f jobs × %.0f MiB · limit: bytes ÷ (one core's "
                  "OpenSSL SHA-256 rate × min(workers, cores))", items, size / (1 << 20));
     } else if (strcmp(prof, "DELAY") == 0) {

@@ -10,7 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "report.h"
+#include "clock.h"
 #include "spawn.h"
 #include "text.h"
 #include "stop.h"
@@ -93,7 +93,7 @@ int timing_read_json(const char *path, struct timing_result *res, char *err, siz
 /* The deadline for q, started now (0: none). */
 static uint64_t deadline_of(const struct timing_request *q)
 {
-    return q->timeout_s > 0 ? report_now_ns() + (uint64_t)(q->timeout_s * 1e9) : 0;
+    return q->timeout_s > 0 ? clock_now_ns() + (uint64_t)(q->timeout_s * 1e9) : 0;
 }
 
 static int timed_out(const struct timing_request *q, struct timing_result *res)
@@ -222,13 +222,13 @@ static int run_builtin(const struct timing_request *q, struct timing_result *res
          * hyperfine's --output FILE does). */
         struct spawn_io io = { .stdout_path = q->output_path, .stderr_path = NULL };
         pid_t pid;
-        uint64_t t0 = report_now_ns();
+        uint64_t t0 = clock_now_ns();
         if (spawn_start(q->argv, &io, &pid, NULL, err, errlen) != 0) {
             rc = -1;
             break;
         }
         int status = spawn_wait_ticking(pid, deadline, q->tick, q->tick_arg);
-        uint64_t t1 = report_now_ns();
+        uint64_t t1 = clock_now_ns();
         if (status == SPAWN_TIMED_OUT) {
             rc = timed_out(q, res);
             break;

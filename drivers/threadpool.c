@@ -3,18 +3,13 @@
 #include "driver.h"
 #include "threadpool.h"
 
-static int run(const struct run_request *req, char *err, size_t errlen)
-{
-    return tpool_run_jobs(req, err, errlen);
-}
-
 static const struct strategy threadpool = {
     .name = "threadpool",
     .default_concurrency = 30, /* the book's flags2 default */
     .max_concurrency = 1000,   /* thread stacks are TPOOL_STACK_BYTES, so 1000 fit */
     .default_workers = 0,      /* online CPUs */
     .max_workers = 1000,
-    .run = run,
+    .run = tpool_run_jobs,
 };
 
 int main(int argc, char **argv)

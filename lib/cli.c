@@ -11,54 +11,12 @@
 #include "countries.h"
 #include "flags.h"
 #include "sha.h"
+#include "workload.h"
 
 #define CLI_MAX_TIMEOUT_S 3600.0
 #define CLI_MAX_JOBS 100000
 #define CLI_MAX_SIZE ((size_t)1 << 32)   /* 4 GiB per buffer */
 #define CLI_LOCAL_PORT 8000               /* the book's nginx; DELAY and ERROR follow it */
-
-enum long_only {
-    OPT_JSON = 256,
-    OPT_META,
-    OPT_REPEAT,
-    OPT_NO_SAVE,
-    OPT_MAX_BODY,
-    OPT_EXECUTOR,
-    OPT_SEED,
-    OPT_DUMP,
-};
-
-static const struct option flags_longopts[] = {
-    {"all", no_argument, NULL, 'a'},
-    {"every", no_argument, NULL, 'e'},
-    {"limit", required_argument, NULL, 'l'},
-    {"max-req", required_argument, NULL, 'm'},
-    {"server", required_argument, NULL, 's'},
-    {"output", required_argument, NULL, 'o'},
-    {"timeout", required_argument, NULL, 't'},
-    {"verbose", no_argument, NULL, 'v'},
-    {"json", no_argument, NULL, OPT_JSON},
-    {"meta", no_argument, NULL, OPT_META},
-    {"repeat", required_argument, NULL, OPT_REPEAT},
-    {"no-save", no_argument, NULL, OPT_NO_SAVE},
-    {"max-body", required_argument, NULL, OPT_MAX_BODY},
-    {"executor", required_argument, NULL, OPT_EXECUTOR},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
-};
-
-static const struct option sha_longopts[] = {
-    {"jobs", required_argument, NULL, 'j'},
-    {"size", required_argument, NULL, 'n'},
-    {"workers", required_argument, NULL, 'w'},
-    {"seed", required_argument, NULL, OPT_SEED},
-    {"dump", required_argument, NULL, OPT_DUMP},
-    {"verbose", no_argument, NULL, 'v'},
-    {"json", no_argument, NULL, OPT_JSON},
-    {"executor", required_argument, NULL, OPT_EXECUTOR},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
-};
 
 void cli_usage(FILE *f, const struct strategy *s)
 {
@@ -99,10 +57,10 @@ void cli_usage(FILE *f, const struct strategy *s)
         s->name, (int)strlen(s->name), s->default_concurrency, s->max_concurrency,
         s->fixed_concurrency ? " (accepted; this driver runs one at a time)" : "",
         FLAGS_DEFAULT_TIMEOUT_S,
-        s->run_flags ? "      --executor N  save files on N threads (asyncio's run_in_executor)\n\n" : "\n",
+        s->has_executor ? "      --executor N  save files on N threads (asyncio's run_in_executor)\n\n" : "\n",
         SHA_DEFAULT_JOBS, s->max_workers,
         s->fixed_workers ? " (accepted; this driver uses one)" : "");
-    if (s->run_flags)
+    if (s->has_executor)
         fprintf(f, "\nsha --executor N hashes on N threads instead of the loop thread.\n");
 }
 
@@ -111,17 +69,17 @@ int cli_parse_size(const char *s, size_t *out)
     char *end;
     errno = 0;
     if (!*s || *s == '-')
-        return -1;
+        return -EINVAL;
     unsigned long long v = strtoull(s, &end, 10);
     if (errno || end == s)
-        return -1;
+        return -EINVAL;
     unsigned shift = 0;
     if (*end) {
         switch (*end) {
         case 'k': case 'K': shift = 10; break;
         case 'm': case 'M': shift = 20; break;
         case 'g': case 'G': shift = 30; break;
-        default: return -1;
+        default: return -EINVAL;
         }
         end++;
         /* "16MiB" and "16MB" read as 16M, as hyperfine and dd users type them */
@@ -130,10 +88,10 @@ int cli_parse_size(const char *s, size_t *out)
         if (*end == 'b' || *end == 'B')
             end++;
         if (*end)
-            return -1;
+            return -EINVAL;
     }
     if (v == 0 || v > (~0ULL >> shift))
-        return -1;
+        return -EINVAL;
     *out = (size_t)(v << shift);
     return 0;
 }
@@ -145,10 +103,10 @@ static int parse_uint(const char *s, unsigned long long lo, unsigned long long h
     char *end;
     errno = 0;
     if (!*s || *s == '-' || *s == '+')
-        return -1;
+        return -EINVAL;
     unsigned long long v = strtoull(s, &end, 10);
     if (errno || *end || v < lo || v > hi)
-        return -1;
+        return -EINVAL;
     *out = v;
     return 0;
 }
@@ -162,18 +120,18 @@ int cli_server_url(const char *label, char *buf, size_t len)
             return 0;
         }
     if (strncmp(label, "http://", 7) != 0 && strncmp(label, "https://", 8) != 0)
-        return -1;
+        return -EINVAL;
     size_t n = strlen(label);
     while (n > 0 && label[n - 1] == '/')
         n--;
     if (n >= len || n <= strlen("https://") - 1 || strchr(label, ' '))
-        return -1;
+        return -EINVAL;
     memcpy(buf, label, n);
     buf[n] = '\0';
     return 0;
 }
 
-#define BAD(...) do { snprintf(err, errlen, __VA_ARGS__); return -1; } while (0)
+#define BAD(...) do { snprintf(err, errlen, __VA_ARGS__); return -EINVAL; } while (0)
 
 int cli_parse(int argc, char **argv, const struct strategy *s, struct cli_options *o,
               char *err, size_t errlen)
@@ -189,25 +147,20 @@ int cli_parse(int argc, char **argv, const struct strategy *s, struct cli_option
     o->size_bytes = SHA_DEFAULT_SIZE;
     o->workers = s->default_workers;
 
+    char names[128];
+    workload_names(names, sizeof names);
     if (argc < 2)
-        BAD("missing workload: flags or sha");
+        BAD("missing workload: %s", names);
     if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
         cli_usage(stdout, s);
         return CLI_HELP;
     }
-    const struct option *longopts;
-    const char *optstring;
-    if (strcmp(argv[1], "flags") == 0) {
-        o->workload = CLI_FLAGS;
-        longopts = flags_longopts;
-        optstring = ":ael:m:s:o:t:vh"; /* options may follow the codes, as argparse allows */
-    } else if (strcmp(argv[1], "sha") == 0) {
-        o->workload = CLI_SHA;
-        longopts = sha_longopts;
-        optstring = ":j:n:w:vh";
-    } else {
-        BAD("unknown workload '%s' (want flags or sha)", argv[1]);
-    }
+    const struct workload_def *wl = workload_find(argv[1]);
+    if (!wl)
+        BAD("unknown workload '%s' (want %s)", argv[1], names);
+    o->workload = wl;
+    const struct option *longopts = wl->longopts;
+    const char *optstring = wl->optstring;
 
     argc--, argv++;
     optind = 1;
@@ -258,7 +211,7 @@ int cli_parse(int argc, char **argv, const struct strategy *s, struct cli_option
             if (cli_parse_size(a, &o->max_body)) BAD("bad value for --max-body: '%s' (want a size like 64K or 1M)", a);
             break;
         case OPT_EXECUTOR:
-            if (!s->run_flags) BAD("--executor is for the coroutine driver");
+            if (!s->has_executor) BAD("--executor is for the coroutine driver");
             if (parse_uint(a, 1, CLI_MAX_EXECUTOR, &v)) BAD("bad value for --executor: '%s' (want 1 to %d)", a, CLI_MAX_EXECUTOR);
             o->executor = (unsigned)v;
             break;
@@ -287,15 +240,15 @@ int cli_parse(int argc, char **argv, const struct strategy *s, struct cli_option
             BAD("option %s needs a value", argv[optind - 1]);
         default:
             if (optopt && optopt < 256)
-                BAD("unknown option -%c for %s", optopt, o->workload == CLI_FLAGS ? "flags" : "sha");
-            BAD("unknown option %s for %s", argv[optind - 1], o->workload == CLI_FLAGS ? "flags" : "sha");
+                BAD("unknown option -%c for %s", optopt, wl->name);
+            BAD("unknown option %s for %s", argv[optind - 1], wl->name);
         }
     }
     if (!o->base_url[0] && cli_server_url(o->server, o->base_url, sizeof o->base_url))
         BAD("bad server '%s'", o->server);
     o->codes = argv + optind;
     o->n_codes = (size_t)(argc - optind);
-    if (o->workload == CLI_SHA && o->n_codes)
-        BAD("unexpected argument '%s' for sha", o->codes[0]);
+    if (!wl->positional && o->n_codes)
+        BAD("unexpected argument '%s' for %s", o->codes[0], wl->name);
     return 0;
 }

@@ -2,12 +2,11 @@
 #ifndef CONCBENCH_CLI_H
 #define CONCBENCH_CLI_H
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
-#include <stdint.h>
 
 #include "job.h"
+#include "options.h"
 
 enum cli_exit {
     CLI_EXIT_OK = 0,       /* the run completed (server errors are results) */
@@ -15,10 +14,9 @@ enum cli_exit {
     CLI_EXIT_USAGE = 2,    /* bad arguments */
 };
 
-/* Parse results: 0 = run, CLI_HELP = --help was printed, <0 = bad usage (message in err). */
+/* Parse results: 0 = run, CLI_HELP = --help was printed, -EINVAL = bad usage (message in
+ * err). */
 #define CLI_HELP 1
-
-enum cli_workload { CLI_FLAGS, CLI_SHA };
 
 #define CLI_DEFAULT_SERVER "LOCAL"
 #define CLI_DEFAULT_OUT_DIR "downloads"
@@ -26,51 +24,22 @@ enum cli_workload { CLI_FLAGS, CLI_SHA };
 #define CLI_MAX_EXECUTOR 256
 #define CLI_MAX_ASKED 1000000000 /* -m/-w above a driver's maximum are clamped up to here */
 
-struct cli_options {
-    enum cli_workload workload;
-    /* shared */
-    bool verbose;          /* -v */
-    bool json;             /* --json */
-    /* flags */
-    bool all, every;       /* -a, -e */
-    size_t limit;          /* -l N, 0 = none */
-    unsigned concurrency;  /* -m N, clamped to the strategy's maximum */
-    unsigned concurrency_asked; /* -m as given when it was clamped, else 0 */
-    const char *server;    /* -s LOCAL|DELAY|ERROR|URL */
-    char base_url[512];    /* -s resolved */
-    const char *out_dir;   /* -o DIR */
-    double timeout_s;      /* -t SECONDS */
-    bool meta;             /* --meta */
-    bool no_save;          /* --no-save */
-    unsigned repeat;       /* --repeat K */
-    size_t max_body;       /* --max-body SIZE */
-    unsigned executor;     /* --executor N (coroutine driver) */
-    char *const *codes;    /* positional arguments */
-    size_t n_codes;
-    /* sha */
-    size_t jobs;           /* -j */
-    size_t size_bytes;     /* -n */
-    unsigned workers;      /* -w, clamped to the strategy's maximum */
-    unsigned workers_asked; /* -w as given when it was clamped, else 0 */
-    uint64_t seed;         /* --seed */
-    const char *dump_dir;  /* --dump DIR */
-};
-
-/* Parse argv (argv[1] is the workload) for strategy s. Returns 0, CLI_HELP (usage was
- * printed to stdout) or -1 with a one-line message in err. Defaults come from s. */
+/* Parse argv (argv[1] is the workload, looked up in the workload table) for strategy s.
+ * Returns 0, CLI_HELP (usage was printed to stdout) or -EINVAL with a one-line message in
+ * err. Defaults come from s. */
 int cli_parse(int argc, char **argv, const struct strategy *s, struct cli_options *o,
-              char *err, size_t errlen);
+              char *err, size_t errlen) __attribute__((warn_unused_result));
 
 /* Print the usage of a driver to f. */
 void cli_usage(FILE *f, const struct strategy *s);
 
 /* Map a server label to its base URL: LOCAL/DELAY/ERROR → http://127.0.0.1:800{0,1,2}/flags;
  * anything else must be an http(s):// URL and is used as is (trailing '/' dropped).
- * Returns 0 or -1 for something that is neither. */
-int cli_server_url(const char *label, char *buf, size_t len);
+ * Returns 0 or -EINVAL for something that is neither. */
+int cli_server_url(const char *label, char *buf, size_t len) __attribute__((warn_unused_result));
 
 /* Parse a size with an optional K/M/G suffix (powers of 1024): "16M" → 16777216.
- * Returns 0 or -1 for anything else (including 0 and overflow). */
-int cli_parse_size(const char *s, size_t *out);
+ * Returns 0 or -EINVAL for anything else (including 0 and overflow). */
+int cli_parse_size(const char *s, size_t *out) __attribute__((warn_unused_result));
 
 #endif

@@ -2,6 +2,7 @@
 #include "countries.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,7 +59,7 @@ long countries_select(const struct countries_query *q, char (**codes)[3], char *
         if ((len != 1 && len != 2) || !isalpha((unsigned char)a[0]) ||
             (len == 2 && !isalpha((unsigned char)a[1]))) {
             snprintf(err, errlen, "bad country code '%s' (want two letters, or one to expand)", a);
-            return -1;
+            return -EINVAL;
         }
         int c0 = toupper((unsigned char)a[0]) - 'A';
         if (len == 1) /* a single letter expands to its 26 codes, as in the book's flags2 */
@@ -76,7 +77,7 @@ long countries_select(const struct countries_query *q, char (**codes)[3], char *
     char (*out)[3] = malloc((n ? n : 1) * sizeof *out);
     if (!out) {
         snprintf(err, errlen, "out of memory");
-        return -1;
+        return -ENOMEM;
     }
     size_t k = 0;
     for (int i = 0; i < 26 && k < n; i++)

@@ -17,9 +17,10 @@ struct countries_query {
 };
 
 /* Build the sorted, de-duplicated, upper-case code list. *codes is malloc'd (caller frees).
- * With no -a/-e/args the list is the book's POP20. Returns the count, or -1 with a
- * message in err for a bad code ("bad country code 'b1'"). */
-long countries_select(const struct countries_query *q, char (**codes)[3], char *err, size_t errlen);
+ * With no -a/-e/args the list is the book's POP20. Returns the count, or -EINVAL
+ * with a message in err for a bad code ("bad country code 'b1'"), or -ENOMEM. */
+long countries_select(const struct countries_query *q, char (**codes)[3], char *err, size_t errlen)
+    __attribute__((warn_unused_result));
 
 /* The book's 20 most populous countries, in the book's order. */
 extern const char *const countries_pop20[20];

@@ -2,7 +2,6 @@
  * Only this file prints results and picks the exit status. */
 #include "driver.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -12,12 +11,10 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "countries.h"
-#include "files.h"
-#include "flags.h"
+#include "clock.h"
 #include "report.h"
-#include "sha.h"
 #include "stop.h"
+#include "workload.h"
 
 #define DRIVER_ERR_MAX 512
 
@@ -25,18 +22,6 @@ unsigned driver_cpus(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n > 0 ? (unsigned)n : 1;
-}
-
-static void label_code(const void *ctx, size_t index, char *buf, size_t len)
-{
-    const struct flags_config *cfg = ctx;
-    snprintf(buf, len, "%s", cfg->codes[index % cfg->n_codes]);
-}
-
-static void label_job(const void *ctx, size_t index, char *buf, size_t len)
-{
-    (void)ctx;
-    sha_job_name(buf, len, index);
 }
 
 /* Many concurrent transfers need many descriptors: take the hard limit, as servers do. */
@@ -53,14 +38,36 @@ static void raise_nofile(void)
 static int usage_error(const struct strategy *s, const char *what, const char *err)
 {
     fprintf(stderr, "%s: %s%s\n", s->name, what, err);
-    fprintf(stderr, "usage: %s flags [options] [CC ...] | %s sha [options]  (try --help)\n",
-            s->name, s->name);
+    fprintf(stderr, "usage:");
+    for (size_t i = 0; i < workload_count(); i++) {
+        const struct workload_def *def = workload_at(i);
+        fprintf(stderr, "%s %s %s %s", i ? " |" : "", s->name, def->name, def->synopsis);
+    }
+    fprintf(stderr, "  (try --help)\n");
     return CLI_EXIT_USAGE;
 }
 
 static unsigned min_u(unsigned a, size_t b)
 {
     return (size_t)a < b ? a : (unsigned)(b ? b : 1);
+}
+
+/* How many workers and jobs in flight: -m sizes an I/O-bound workload (workers follow it),
+ * -w a CPU-bound one; a strategy's fixed values win, and never more than there are jobs. */
+static void size_run(struct run_request *req, const struct cli_options *o,
+                     const struct strategy *s, enum workload_sizing sizing, size_t n_jobs)
+{
+    if (sizing == WORKLOAD_BY_CONCURRENCY) {
+        req->concurrency = s->fixed_concurrency ? s->fixed_concurrency
+                                                : min_u(o->concurrency, n_jobs);
+        req->workers = s->fixed_workers ? s->fixed_workers : req->concurrency;
+        return;
+    }
+    unsigned workers = o->workers ? o->workers : driver_cpus();
+    if (s->fixed_workers)
+        workers = o->executor ? o->executor : s->fixed_workers;
+    req->workers = min_u(workers, n_jobs);
+    req->concurrency = req->workers;
 }
 
 int driver_main(int argc, char **argv, const struct strategy *s)
@@ -72,13 +79,14 @@ int driver_main(int argc, char **argv, const struct strategy *s)
         return CLI_EXIT_OK;
     if (rc < 0)
         return usage_error(s, "", err);
-    const char *wl = o.workload == CLI_FLAGS ? "flags" : "sha";
+    const struct workload_def *def = o.workload;
+    const char *wl = def->name;
     if (o.concurrency_asked)
-        fprintf(stderr, "%s: flags: -m %u is above this driver's maximum; using %u\n", s->name,
-                o.concurrency_asked, o.concurrency);
+        fprintf(stderr, "%s: %s: -m %u is above this driver's maximum; using %u\n", s->name,
+                wl, o.concurrency_asked, o.concurrency);
     if (o.workers_asked)
-        fprintf(stderr, "%s: sha: -w %u is above this driver's maximum; using %u\n", s->name,
-                o.workers_asked, o.workers);
+        fprintf(stderr, "%s: %s: -w %u is above this driver's maximum; using %u\n", s->name,
+                wl, o.workers_asked, o.workers);
     stop_install();
     raise_nofile();
     /* Past RLIMIT_FSIZE (ulimit -f), SIGXFSZ would kill us mid-write and leave a temporary
@@ -86,106 +94,63 @@ int driver_main(int argc, char **argv, const struct strategy *s)
      * Forked workers inherit the disposition. */
     signal(SIGXFSZ, SIG_IGN);
 
-    struct workload w;
-    struct flags_config fcfg;
-    struct sha_config scfg;
-    struct run_request req = {.workload = &w, .verbose = o.verbose, .executor = o.executor};
-    struct report_meta meta = {.driver = s->name, .workload = wl};
-    report_label_fn *label;
-    const void *label_ctx;
-    unsigned out_dir_created = 0; /* components of -o this run made, to undo on failure */
-
-    if (o.workload == CLI_FLAGS) {
-        memset(&fcfg, 0, sizeof fcfg);
-        struct countries_query q = {.all = o.all, .every = o.every, .args = o.codes,
-                                    .n_args = o.n_codes, .limit = o.limit};
-        long n = countries_select(&q, &fcfg.codes, err, sizeof err);
-        if (n < 0)
-            return usage_error(s, "flags: ", err);
-        fcfg.n_codes = (size_t)n;
-        fcfg.n_jobs = fcfg.n_codes * o.repeat;
-        snprintf(fcfg.base_url, sizeof fcfg.base_url, "%s", o.base_url);
-        fcfg.timeout_s = o.timeout_s;
-        fcfg.meta = o.meta;
-        fcfg.max_body_bytes = o.max_body;
-        if (!o.no_save) {
-            if (files_prepare_dir(o.out_dir, &out_dir_created, err, sizeof err) != 0) {
-                fprintf(stderr, "%s: flags: %s\n", s->name, err);
-                free(fcfg.codes);
-                return CLI_EXIT_FAIL;
-            }
-            fcfg.out_dir = o.out_dir;
-        }
-        flags_workload(&w, &fcfg);
-        req.concurrency = s->fixed_concurrency ? s->fixed_concurrency : min_u(o.concurrency, fcfg.n_jobs);
-        req.workers = s->fixed_workers ? s->fixed_workers : req.concurrency;
-        meta.server = fcfg.base_url;
-        label = label_code;
-        label_ctx = &fcfg;
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-            fprintf(stderr, "%s: flags: cannot initialise libcurl\n", s->name);
-            free(fcfg.codes);
-            return CLI_EXIT_FAIL;
-        }
-    } else {
-        scfg = (struct sha_config){.jobs = o.jobs, .size_bytes = o.size_bytes, .seed = o.seed,
-                                   .dump_dir = o.dump_dir};
-        unsigned dump_created;
-        if (o.dump_dir && files_prepare_dir(o.dump_dir, &dump_created, err, sizeof err) != 0) {
-            fprintf(stderr, "%s: sha: %s\n", s->name, err);
-            return CLI_EXIT_FAIL;
-        }
-        sha_workload(&w, &scfg);
-        unsigned workers = o.workers ? o.workers : driver_cpus();
-        if (s->fixed_workers)
-            workers = o.executor ? o.executor : s->fixed_workers;
-        req.workers = min_u(workers, scfg.jobs);
-        req.concurrency = req.workers;
-        meta.size_bytes = scfg.size_bytes;
-        meta.seed = scfg.seed;
-        label = label_job;
-        label_ctx = NULL;
+    struct workload_plan plan = {0};
+    rc = def->setup(&plan, &o, err, sizeof err);
+    if (rc == -EINVAL) {
+        char what[64];
+        snprintf(what, sizeof what, "%s: ", wl);
+        return usage_error(s, what, err);
     }
-    meta.workers = req.workers;
-    meta.concurrency = req.concurrency;
+    if (rc < 0) {
+        fprintf(stderr, "%s: %s: %s\n", s->name, wl, err);
+        return CLI_EXIT_FAIL;
+    }
+    struct run_request req = {.workload = &plan.jobs, .verbose = o.verbose,
+                              .executor = o.executor};
+    size_run(&req, &o, s, def->sizing, plan.jobs.n_jobs);
+    struct report_meta meta = {.driver = s->name, .workload = def, .workload_ctx = plan.ctx,
+                               .workers = req.workers, .concurrency = req.concurrency};
 
     struct report r;
-    if (report_init(&r, w.n_jobs, o.verbose, isatty(STDERR_FILENO), label, label_ctx) != 0) {
+    if (report_init(&r, plan.jobs.n_jobs, o.verbose, isatty(STDERR_FILENO), def->label,
+                    plan.ctx) != 0) {
         fprintf(stderr, "%s: %s: out of memory\n", s->name, wl);
+        def->teardown(&plan, false);
         return CLI_EXIT_FAIL;
     }
     req.collect = report_collect;
     req.collect_arg = &r;
 
-    uint64_t t0 = report_now_ns();
-    if (o.workload == CLI_FLAGS && s->run_flags)
-        rc = s->run_flags(&req, &fcfg, err, sizeof err);
-    else
-        rc = s->run(&req, err, sizeof err);
-    meta.elapsed_s = (double)(report_now_ns() - t0) / 1e9;
+    uint64_t t0 = clock_now_ns();
+    rc = s->run(&req, err, sizeof err);
+    meta.elapsed_s = (double)(clock_now_ns() - t0) / 1e9;
     report_end_progress(&r);
     meta.interrupted = stop_requested();
 
     int status = CLI_EXIT_OK;
+    bool undo = false;
     if (rc < 0) {
         fprintf(stderr, "%s: %s: %s\n", s->name, wl, err);
         status = CLI_EXIT_FAIL;
-    } else if (o.workload == CLI_FLAGS && r.done > 0 && r.unreachable == r.done) {
+    } else if (plan.target && r.done > 0 && r.unreachable == r.done) {
         /* nobody answered: a run that could not run, not a run with errors */
         const struct job_result *first = NULL;
         for (size_t i = 0; i < r.total && !first; i++)
             if (r.seen[i])
                 first = &r.results[i];
-        fprintf(stderr, "%s: flags: cannot reach %s: %s\n", s->name, fcfg.base_url, first->reason);
-        /* leave nothing behind, parents included (-o a/b/c); a directory that holds
-         * something is kept */
-        files_remove_created(o.out_dir, out_dir_created);
+        fprintf(stderr, "%s: %s: cannot reach %s: %s\n", s->name, wl, plan.target,
+                first->reason);
+        undo = true; /* leave nothing behind */
         status = CLI_EXIT_FAIL;
     } else {
-        if (o.json)
-            report_json(stdout, &r, &meta);
-        else
+        if (o.json) {
+            if (report_json(stdout, &r, &meta) != 0) {
+                fprintf(stderr, "%s: %s: cannot write the --json record\n", s->name, wl);
+                status = CLI_EXIT_FAIL;
+            }
+        } else {
             report_summary(stdout, &r, &meta);
+        }
         for (size_t i = 0; i < r.total; i++)
             if (r.seen[i] && r.results[i].local_failure) {
                 fprintf(stderr, "%s: %s: %s\n", s->name, wl, r.results[i].reason);
@@ -197,9 +162,6 @@ int driver_main(int argc, char **argv, const struct strategy *s)
     }
     fflush(stdout);
     report_free(&r);
-    if (o.workload == CLI_FLAGS) {
-        free(fcfg.codes);
-        curl_global_cleanup();
-    }
+    def->teardown(&plan, undo);
     return status;
 }

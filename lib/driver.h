@@ -7,7 +7,8 @@
 
 /* Runs the driver described by s; returns the process exit status
  * (0 done, 1 could not run, 2 bad usage, 128+signal when interrupted). */
-int driver_main(int argc, char **argv, const struct strategy *s);
+int driver_main(int argc, char **argv, const struct strategy *s)
+    __attribute__((warn_unused_result));
 
 /* Online CPUs (at least 1). */
 unsigned driver_cpus(void);

@@ -9,7 +9,8 @@
  * (0 when dir existed), for files_remove_created; with a `..` after a new component it
  * is 0, so that what was made may stay but nothing the user had is ever removed. 0, or
  * -errno with "cannot write DIR: reason" in err (and nothing left of what it made). */
-int files_prepare_dir(const char *dir, unsigned *created, char *err, size_t errlen);
+int files_prepare_dir(const char *dir, unsigned *created, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
 
 /* Undo files_prepare_dir: remove the `created` deepest components of dir, deepest first,
  * stopping at the first that is not empty. A run that could not run leaves nothing. */
@@ -20,6 +21,6 @@ void files_remove_created(const char *dir, unsigned created);
  * temporary file is removed. 0, or -errno with "cannot write DIR/NAME: reason" in err.
  * Thread-safe; async-signal-unsafe. */
 int files_write_atomic(const char *dir, const char *name, const void *buf, size_t len,
-                       char *err, size_t errlen);
+                       char *err, size_t errlen) __attribute__((warn_unused_result));
 
 #endif

@@ -59,8 +59,10 @@ struct flags_transfer {
 /* The URL of a code's flag or metadata: "{base}/{cc}/{cc}.gif", lower case like the book. */
 void flags_url(char *buf, size_t len, const char *base, const char *cc, enum flags_step step);
 
-/* Prepare job `index` of cfg on t->easy (which the caller created). Returns 0. */
-int flags_prepare(struct flags_transfer *t, const struct flags_config *cfg, size_t index);
+/* Prepare job `index` of cfg on t->easy (which the caller created): URL, timeout, body
+ * limit, an empty body. Cannot fail: of these options only the URL's copy can (out of
+ * memory), which leaves no URL set, so the transfer fails and flags_finish reports it. */
+void flags_prepare(struct flags_transfer *t, const struct flags_config *cfg, size_t index);
 
 /* Classify the finished request (rc from curl) into out. Returns FLAGS_DONE, FLAGS_AGAIN
  * (with --meta, the metadata request is now prepared) or FLAGS_SAVE. */
@@ -91,7 +93,8 @@ void flags_transfer_release(struct flags_transfer *t);
  * '.', no control bytes; "Country_Name.gif". */
 void flags_safe_name(char *buf, size_t len, const char *country);
 
-/* The flags workload over cfg (worker_init makes one easy handle per worker). */
+/* The flags workload's jobs over cfg (worker_init makes one easy handle per worker; its
+ * steps split a download for an event loop). Registered in the table as "flags". */
 void flags_workload(struct workload *w, const struct flags_config *cfg);
 
 #endif

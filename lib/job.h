@@ -2,6 +2,7 @@
 #ifndef CONCBENCH_JOB_H
 #define CONCBENCH_JOB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -14,8 +15,8 @@ enum job_outcome {
 #define JOB_REASON_MAX 120
 #define JOB_DIGEST_LEN 32 /* SHA-256 */
 
-/* One job's result. Plain old data of fixed size, so the process pool can send it
- * through a pipe in one atomic write (sizeof < PIPE_BUF). */
+/* One job's result. Plain old data of fixed size, so the process pool can send it as one
+ * SOCK_SEQPACKET message, which is delivered whole. */
 struct job_result {
     uint32_t index;                         /* position in the job list */
     uint8_t outcome;                        /* enum job_outcome */
@@ -29,19 +30,47 @@ struct job_result {
     char reason[JOB_REASON_MAX];            /* "" when ok, else "HTTP 503", "timeout", ... */
 };
 
-/* A workload: N independent jobs. A strategy calls worker_init once in every worker
- * (thread, forked process or the main thread), then job_run for each job it was given,
- * then worker_fini. job_run never fails: failure is a result (JOB_ERROR + reason). */
+/* What a job's finish step asks of the strategy next (struct workload_steps). */
+enum job_next {
+    JOB_NEXT_DONE = 0,     /* the result is final: collect it */
+    JOB_NEXT_AGAIN = 1,    /* another transfer is prepared on the same handle: await it */
+    JOB_NEXT_BLOCKING = 2, /* call blocking() (file I/O, parsing), then collect */
+};
+
+struct workload;
+
+/* Optional: a job as steps around an event loop, for a strategy that awaits transfers
+ * instead of blocking in them (the coroutine strategy). The blocking path, job_run, must
+ * give the same result: a workload builds both from the same pieces. Every step runs on
+ * the loop's thread except blocking(), which may run on an executor thread. */
+struct workload_steps {
+    /* A job-in-flight state (a transfer handle and its buffers), reused from job to job.
+     * in_flight: the most states alive at once, so buffers can be sized to share a budget.
+     * NULL when out of memory. */
+    void *(*state_new)(const struct workload *w, unsigned in_flight);
+    void (*state_free)(const struct workload *w, void *st);
+    /* Begin job index on st; returns the transfer to await (a libcurl easy handle for
+     * loop_perform). Never fails: a failure shows in finish(). */
+    void *(*start)(const struct workload *w, void *st, size_t index);
+    /* The awaited transfer ended with rc (a CURLcode): classify into out. */
+    enum job_next (*finish)(const struct workload *w, void *st, int rc, struct job_result *out);
+    /* The job's blocking tail, after JOB_NEXT_BLOCKING; may change out. Any one thread. */
+    void (*blocking)(const struct workload *w, void *st, struct job_result *out);
+};
+
+/* A workload's jobs as a strategy sees them: N independent jobs. A strategy calls
+ * worker_init once in every worker (thread, forked process or the main thread), then
+ * job_run for each job it was given, then worker_fini. job_run never fails: failure is a
+ * result (JOB_ERROR + reason). Built by the workload's setup (workload.h). */
 struct workload {
-    const char *name;   /* "flags" or "sha" */
+    const char *name;   /* the workload's name in the table: "flags", "sha" */
     size_t n_jobs;
     void *ctx;          /* the workload's own configuration, read-only while running */
     int (*worker_init)(const struct workload *w, void **state, char *err, size_t errlen);
     void (*job_run)(const struct workload *w, void *state, size_t index, struct job_result *out);
     void (*worker_fini)(const struct workload *w, void *state);
+    const struct workload_steps *steps; /* optional (NULL: job_run only) */
 };
-
-struct flags_config;
 
 /* Called on the main thread for every finished job, in completion order. */
 typedef void job_collect_fn(void *arg, const struct job_result *r);
@@ -52,28 +81,26 @@ struct run_request {
     const struct workload *workload;
     unsigned workers;       /* threads or processes (1 for sequential and coroutine) */
     unsigned concurrency;   /* jobs in flight at most */
-    unsigned executor;      /* coroutine only: threads for blocking work (0 = none) */
+    unsigned executor;      /* strategies with has_executor: threads for blocking work
+                             * (0 = none) */
     int verbose;            /* strategies may announce workers (e.g. pids) on stderr */
     job_collect_fn *collect;
     void *collect_arg;
 };
 
-/* A strategy decides where and when jobs run. run() returns 0 when every job produced a
- * result (or the run was interrupted, see stop.h), or a negative code with a one-line
- * message in err when it could not run at all. */
+/* A strategy decides where and when jobs run; it knows no workload by name. run() returns
+ * 0 when every job produced a result (or the run was interrupted, see stop.h), or a
+ * negative errno with a one-line message in err when it could not run at all. */
 struct strategy {
     const char *name;             /* "sequential", "threadpool", ... */
-    unsigned default_concurrency; /* flags -m default */
-    unsigned max_concurrency;     /* flags -m upper bound */
-    unsigned default_workers;     /* sha -w default; 0 = online CPUs */
-    unsigned max_workers;         /* sha -w upper bound */
+    unsigned default_concurrency; /* -m default */
+    unsigned max_concurrency;     /* -m upper bound */
+    unsigned default_workers;     /* -w default; 0 = online CPUs */
+    unsigned max_workers;         /* -w upper bound */
     unsigned fixed_workers;       /* nonzero: always this many workers (sequential, coroutine) */
     unsigned fixed_concurrency;   /* nonzero: -m accepted but this is used (sequential: 1) */
+    bool has_executor;            /* accepts --executor N: threads for blocking work */
     int (*run)(const struct run_request *req, char *err, size_t errlen);
-    /* Optional: a strategy with its own flags path (the coroutine driver's curl_multi loop)
-     * runs downloads itself; NULL means the generic run() with flags_job_run. */
-    int (*run_flags)(const struct run_request *req, const struct flags_config *cfg,
-                     char *err, size_t errlen);
 };
 
 #endif

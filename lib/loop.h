@@ -65,7 +65,7 @@ struct loop_work {
  * a worker never touches a task. Returns 0; -ECANCELED when loop_stop took it off the
  * queue before it ran (fn never ran); -ENOSYS without an executor; -EPIPE when the pool
  * refused it. */
-int loop_await_work(struct loop *l, struct loop_work *w);
+int loop_await_work(struct loop *l, struct loop_work *w) __attribute__((warn_unused_result));
 
 /* Run until every task of the scheduler has finished: resume ready tasks, then wait for
  * socket, timer and executor events, and again. Ready tasks are only resumed here, after

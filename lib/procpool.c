@@ -17,7 +17,7 @@
 
 #include "stop.h"
 
-_Static_assert(sizeof(struct job_result) < 4096, "a result must fit in PIPE_BUF");
+_Static_assert(sizeof(struct job_result) < 4096, "a result must be one small SEQPACKET message");
 
 struct worker {
     pid_t pid;        /* 0: slot empty (never started, or dead and reaped) */

@@ -5,9 +5,10 @@
  * Protocol (one worker holds at most one job, so the parent always knows which job a dead
  * worker took with it):
  *   parent → worker   uint32_t job index, one message per job; EOF = no more jobs
- *   worker → parent   struct job_result, one message per job (sizeof < PIPE_BUF, and a
- *                     SEQPACKET message is delivered whole anyway); a record whose index is
- *                     PROCPOOL_INIT_FAILED says worker_init failed (reason = why)
+ *   worker → parent   struct job_result, one message per job (under 4 KiB, far below
+ *                     the socket buffer; a SEQPACKET message is delivered whole); a
+ *                     record whose index is PROCPOOL_INIT_FAILED says worker_init failed
+ *                     (reason = why)
  *
  * Faults: a worker that dies is seen at once (EOF/POLLHUP on its socket), reaped with
  * waitpid, and the job it held becomes a JOB_ERROR result with the reason

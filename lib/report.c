@@ -2,14 +2,15 @@
 #include "report.h"
 
 #include <jansson.h>
+#include <errno.h>
 #include <openssl/evp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
 
-#include "sha.h"
+#include "clock.h"
+#include "hex.h"
 
 #define REPORT_DRAW_INTERVAL_NS 100000000ULL /* redraw the bar at most 10 times a second */
 #define REPORT_BAR_WIDTH 30
@@ -17,9 +18,7 @@
 
 uint64_t report_now_ns(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+    return clock_now_ns();
 }
 
 int report_init(struct report *r, size_t total, bool verbose, bool progress,
@@ -31,13 +30,13 @@ int report_init(struct report *r, size_t total, bool verbose, bool progress,
     r->seen = calloc(total ? total : 1, sizeof *r->seen);
     if (!r->results || !r->seen) {
         report_free(r);
-        return -1;
+        return -ENOMEM;
     }
     r->verbose = verbose;
     r->progress = progress && !verbose;
     r->label = label;
     r->label_ctx = label_ctx;
-    r->start_ns = report_now_ns();
+    r->start_ns = clock_now_ns();
     return 0;
 }
 
@@ -94,7 +93,7 @@ void report_collect(void *arg, const struct job_result *res)
         else
             fprintf(stderr, "*** Error for %s: %s\n", name, res->reason);
     } else if (r->progress) {
-        uint64_t now = report_now_ns();
+        uint64_t now = clock_now_ns();
         if (now - r->last_draw_ns >= REPORT_DRAW_INTERVAL_NS || r->done == r->total)
             draw_bar(r, now);
     }
@@ -103,7 +102,7 @@ void report_collect(void *arg, const struct job_result *res)
 void report_end_progress(struct report *r)
 {
     if (r->progress && r->last_draw_ns) {
-        draw_bar(r, report_now_ns());
+        draw_bar(r, clock_now_ns());
         fputc('\n', stderr);
     }
 }
@@ -141,29 +140,24 @@ static void print_reasons(FILE *f, const struct report *r)
     json_decref(o);
 }
 
+/* The counts and results as a workload's hooks see them. */
+static void tally(const struct report *r, struct workload_tally *t)
+{
+    *t = (struct workload_tally){.total = r->total, .done = r->done, .ok = r->ok,
+                                 .not_found = r->not_found, .errors = r->errors,
+                                 .bytes = r->bytes, .work_ns = r->work_ns,
+                                 .results = r->results, .seen = r->seen};
+}
+
 void report_summary(FILE *f, const struct report *r, const struct report_meta *m)
 {
     if (m->interrupted)
         fprintf(f, "Interrupted by %s after %zu of %zu.\n",
                 m->interrupted == SIGINT ? "SIGINT" : m->interrupted == SIGTERM ? "SIGTERM" : "a signal",
                 r->done, r->total);
-    if (strcmp(m->workload, "sha") == 0) {
-        char hex[2 * JOB_DIGEST_LEN + 1], name[32];
-        for (size_t i = 0; i < r->total; i++) {
-            if (!r->seen[i] || r->results[i].outcome != JOB_OK)
-                continue;
-            sha_hex(r->results[i].digest, hex);
-            sha_job_name(name, sizeof name, i);
-            fprintf(f, "%s  %s\n", hex, name);
-        }
-        double hash_s = (double)r->work_ns / 1e9;
-        fprintf(f, "%zu hashed. %zu errors. %.1f MiB, hashing %.2f GB/s per worker.\n", r->ok,
-                r->errors, (double)r->bytes / (1024.0 * 1024.0),
-                hash_s > 0 ? (double)r->bytes / hash_s / 1e9 : 0.0);
-    } else {
-        fprintf(f, "%zu downloaded. %zu not found. %zu error%s.\n", r->ok, r->not_found,
-                r->errors, r->errors == 1 ? "" : "s");
-    }
+    struct workload_tally t;
+    tally(r, &t);
+    m->workload->summary(f, &t, m->workload_ctx);
     print_reasons(f, r);
     fprintf(f, "Elapsed time: %.2fs\n", m->elapsed_s);
 }
@@ -180,7 +174,7 @@ int report_content_digest(const struct report *r, char hex[2 * JOB_DIGEST_LEN + 
     enum { LINE = 32 + 1 + 2 * JOB_DIGEST_LEN + 2 };
     char *buf = malloc((r->total ? r->total : 1) * LINE);
     char **lines = malloc((r->total ? r->total : 1) * sizeof *lines);
-    int rc = -1;
+    int rc = -ENOMEM;
     if (!buf || !lines)
         goto out;
     size_t n = 0;
@@ -189,7 +183,7 @@ int report_content_digest(const struct report *r, char hex[2 * JOB_DIGEST_LEN + 
             continue;
         char name[32], h[2 * JOB_DIGEST_LEN + 1];
         r->label(r->label_ctx, i, name, sizeof name);
-        sha_hex(r->results[i].digest, h);
+        hex_encode(r->results[i].digest, JOB_DIGEST_LEN, h);
         lines[n] = buf + n * LINE;
         snprintf(lines[n], LINE, "%s %s\n", name, h);
         n++;
@@ -197,17 +191,18 @@ int report_content_digest(const struct report *r, char hex[2 * JOB_DIGEST_LEN + 
     qsort(lines, n, sizeof *lines, cmp_str);
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     unsigned char md[JOB_DIGEST_LEN];
+    rc = -EIO;
     if (ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1) {
         rc = 0;
         for (size_t i = 0; i < n && rc == 0; i++)
             if (EVP_DigestUpdate(ctx, lines[i], strlen(lines[i])) != 1)
-                rc = -1;
+                rc = -EIO;
         if (rc == 0 && EVP_DigestFinal_ex(ctx, md, NULL) != 1)
-            rc = -1;
+            rc = -EIO;
     }
     EVP_MD_CTX_free(ctx);
     if (rc == 0)
-        sha_hex(md, hex);
+        hex_encode(md, JOB_DIGEST_LEN, hex);
 out:
     free(buf);
     free(lines);
@@ -219,7 +214,7 @@ int report_json(FILE *f, const struct report *r, const struct report_meta *m)
     struct report_usage u;
     report_usage_get(&u);
     json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:I, s:f, s:f, s:I, s:I, s:I}",
-        "driver", m->driver, "workload", m->workload,
+        "driver", m->driver, "workload", m->workload->name,
         "items", (json_int_t)r->total, "ok", (json_int_t)r->ok,
         "not_found", (json_int_t)r->not_found, "errors", (json_int_t)r->errors,
         "workers", (json_int_t)m->workers, "concurrency", (json_int_t)m->concurrency,
@@ -228,35 +223,23 @@ int report_json(FILE *f, const struct report *r, const struct report_meta *m)
         "ctx_voluntary", (json_int_t)u.ctx_voluntary,
         "ctx_involuntary", (json_int_t)u.ctx_involuntary);
     if (!o)
-        return -1;
+        return -ENOMEM;
     json_object_set_new(o, "done", json_integer((json_int_t)r->done));
     json_object_set_new(o, "interrupted", json_integer(m->interrupted));
     json_object_set_new(o, "error_reasons", reason_counts(r));
     char content[2 * JOB_DIGEST_LEN + 1];
     if (report_content_digest(r, content) == 0)
         json_object_set_new(o, "content_digest", json_string(content));
-    if (strcmp(m->workload, "sha") == 0) {
-        json_t *d = json_array();
-        char hex[2 * JOB_DIGEST_LEN + 1];
-        for (size_t i = 0; i < r->total; i++) {
-            if (r->seen[i] && r->results[i].outcome == JOB_OK) {
-                sha_hex(r->results[i].digest, hex);
-                json_array_append_new(d, json_string(hex));
-            } else {
-                json_array_append_new(d, json_null());
-            }
-        }
-        json_object_set_new(o, "digests", d);
-        json_object_set_new(o, "size_bytes", json_integer((json_int_t)m->size_bytes));
-        json_object_set_new(o, "seed", json_integer((json_int_t)m->seed));
-        json_object_set_new(o, "hash_s", json_real((double)r->work_ns / 1e9));
-    } else if (m->server) {
-        json_object_set_new(o, "server", json_string(m->server));
+    struct workload_tally t;
+    tally(r, &t);
+    if (m->workload->json && m->workload->json(o, &t, m->workload_ctx) != 0) {
+        json_decref(o);
+        return -ENOMEM;
     }
     int rc = json_dumpf(o, f, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9));
     fputc('\n', f);
     json_decref(o);
-    return rc;
+    return rc == 0 ? 0 : -EIO;
 }
 
 void report_usage_get(struct report_usage *u)

@@ -21,8 +21,10 @@ struct sha_config {
  * several GB/s so that hashing dominates a job. */
 void sha_fill(unsigned char *buf, size_t n, uint64_t seed, uint64_t job);
 
-/* SHA-256 of buf through OpenSSL's EVP interface. 0, or -1 when OpenSSL fails. */
-int sha_digest(const void *buf, size_t n, unsigned char out[JOB_DIGEST_LEN]);
+/* SHA-256 of buf through OpenSSL's EVP interface. 0, or -EIO when OpenSSL fails. Any
+ * thread. */
+int sha_digest(const void *buf, size_t n, unsigned char out[JOB_DIGEST_LEN])
+    __attribute__((warn_unused_result));
 
 /* Lower-case hex of a digest into hex (65 bytes). */
 void sha_hex(const unsigned char digest[JOB_DIGEST_LEN], char hex[2 * JOB_DIGEST_LEN + 1]);
@@ -30,7 +32,8 @@ void sha_hex(const unsigned char digest[JOB_DIGEST_LEN], char hex[2 * JOB_DIGEST
 /* The dump file name of a job: "job-07.bin" (at least two digits). */
 void sha_job_name(char *buf, size_t len, size_t job);
 
-/* The sha workload over cfg (each worker keeps one buffer of size_bytes). */
+/* The sha workload's jobs over cfg (each worker keeps one buffer of size_bytes).
+ * Registered in the table as "sha". */
 void sha_workload(struct workload *w, const struct sha_config *cfg);
 
 #endif

@@ -7,7 +7,7 @@
 void stop_install(void);
 
 /* The signal that asked us to stop, or 0. Async-signal-safe, and safe from any thread. */
-int stop_requested(void);
+int stop_requested(void) __attribute__((warn_unused_result));
 
 /* Pretend a signal arrived (tests; and a strategy that must stop its siblings). */
 void stop_request(int sig);

@@ -310,6 +310,13 @@ static void run_thread_fini(void *arg, void *state)
     w->worker_fini(w, state);
 }
 
+void tpool_config_workload(struct tpool_config *cfg, const struct workload *w)
+{
+    cfg->thread_init = run_thread_init;
+    cfg->thread_fini = run_thread_fini;
+    cfg->arg = (void *)w;
+}
+
 static void run_one(struct tpool_work *item, void *state)
 {
     struct run_slot *s = item->arg;
@@ -341,9 +348,8 @@ int tpool_run_jobs(const struct run_request *req, char *err, size_t errlen)
     }
 
     struct tpool *p;
-    struct tpool_config cfg = {.threads = threads, .queue_capacity = capacity,
-                               .thread_init = run_thread_init, .thread_fini = run_thread_fini,
-                               .arg = (void *)w};
+    struct tpool_config cfg = {.threads = threads, .queue_capacity = capacity};
+    tpool_config_workload(&cfg, w);
     int rc = tpool_create(&p, &cfg, err, errlen);
     if (rc != 0) {
         free(slots);

@@ -77,7 +77,7 @@ int tpool_wait_sigmask(struct tpool *p, struct tpool_work **item, const sigset_t
 /* An eventfd that is readable exactly while completions are queued (level-triggered:
  * register it with EV_READ|EV_PERSIST in libevent, then tpool_pop until -EAGAIN). Owned by
  * the pool: do not read, write or close it. */
-int tpool_notify_fd(const struct tpool *p);
+int tpool_notify_fd(const struct tpool *p) __attribute__((warn_unused_result));
 
 /* Items submitted and not yet handed back (queued + running + completed). */
 size_t tpool_pending(const struct tpool *p);
@@ -91,6 +91,10 @@ size_t tpool_cancel(struct tpool *p);
  * thread_fini) and free the pool. Items still in the completion queue are dropped (they
  * are the caller's memory). NULL is a no-op. Consumer thread only. */
 void tpool_destroy(struct tpool *p);
+
+/* Give every pool thread of cfg one state of workload w: thread_init calls w->worker_init,
+ * thread_fini w->worker_fini (cfg->arg = w, which must outlive the pool). */
+void tpool_config_workload(struct tpool_config *cfg, const struct workload *w);
 
 /* The thread-pool strategy over a whole run: req->workers threads (one worker_init each),
  * at most req->workers jobs queued beyond those running, every result handed to

@@ -22,6 +22,7 @@ PACKAGES=(
   jq                     # tests read --json records
   util-linux             # tests: unshare (read-only and full directories), setpriv
   valgrind               # make valgrind; its header lets lib/coro.c register coroutine stacks
+  clang-format           # make format, and make test's format-check (.clang-format)
 )
 # Extra packages a target asks for: scripts/deps.sh PKG...; make fuzz asks for clang and
 # libclang-rt-14-dev (libFuzzer lives in the latter, which clang only recommends).

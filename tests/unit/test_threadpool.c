@@ -60,7 +60,8 @@ static void synth_run(const struct workload *w, void *state, size_t index, struc
     out->index = (uint32_t)index;
     out->outcome = JOB_OK;
     uint64_t v = index;
-    sha_digest(&v, sizeof v, out->digest);
+    if (sha_digest(&v, sizeof v, out->digest) != 0)
+        out->outcome = JOB_ERROR;
     if (s->kill_on && index + 1 == s->kill_on)
         kill(getpid(), SIGINT); /* process-directed: only the consumer thread can take it */
 }
