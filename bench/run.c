@@ -14,7 +14,7 @@
 
 #include "files.h"
 #include "limit.h"
-#include "report.h"
+#include "clock.h"
 #include "stop.h"
 #include "table.h"
 #include "text.h"
@@ -131,7 +131,7 @@ static int start_flagd(struct run *r)
     for (size_t i = 0; i < r->n_groups; i++) {
         struct group *g = &r->groups[i];
         int p = server_profile_parse(g->profile);
-        if (strcmp(g->workload, "flags") == 0 && p >= 0)
+        if (g->def->needs_server && p >= 0)
             text_fmt(g->url, sizeof g->url, "%s", r->server.url[p]);
     }
     fprintf(stderr, "concbench: flagd %ld: LOCAL %s, DELAY %s, ERROR %s (delay %.0f ms)\n",
@@ -140,9 +140,18 @@ static int start_flagd(struct run *r)
     return 0;
 }
 
+/* Whether a workload asked for reaches a flag server. */
+static bool needs_server(const struct run *r)
+{
+    for (size_t i = 0; i < workload_count() && i < RUN_MAX_WORKLOADS; i++)
+        if (r->o.workload[i] && workload_at(i)->needs_server)
+            return true;
+    return false;
+}
+
 static bool needs_flagd(const struct run *r)
 {
-    return r->o.workload[0] && !r->o.server_url;
+    return needs_server(r) && !r->o.server_url;
 }
 
 static void free_run(struct run *r)
@@ -167,7 +176,7 @@ static void free_run(struct run *r)
 static void progress(const struct run *r, size_t k, size_t n, const struct config *c,
                      uint64_t start_ns, size_t timed_done)
 {
-    double elapsed = (double)(report_now_ns() - start_ns) / 1e9;
+    double elapsed = (double)(clock_now_ns() - start_ns) / 1e9;
     char e[16], eta[16] = "?";
     fmt_clock(e, sizeof e, elapsed);
     /* Average so far times what is left: crude, but honest about being an estimate. */
@@ -216,7 +225,7 @@ int run_main(int argc, char **argv)
     if (run_resolve_drivers(r) != 0)
         return 1;
     char probe_err[RUN_ERR_MAX];
-    if (r->o.workload[0] && r->o.server_url &&
+    if (needs_server(r) && r->o.server_url &&
         server_probe(r->o.server_url, probe_err, sizeof probe_err) != 0) {
         fprintf(stderr, "concbench: run: cannot reach --server %s: %s\n", r->o.server_url,
                 probe_err);
@@ -258,7 +267,7 @@ int run_main(int argc, char **argv)
     }
 
     run_plan_groups(r);
-    if (r->o.workload[0] && make_downloads_root(r) != 0)
+    if (needs_server(r) && make_downloads_root(r) != 0)
         goto done;
     if (needs_flagd(r) && start_flagd(r) != 0) {
         status = stop_requested() ? interrupted(r) : 1;
@@ -275,17 +284,17 @@ int run_main(int argc, char **argv)
         fprintf(stderr, "concbench: flags save to %s (%s%s), emptied before every run\n",
                 r->downloads_root, r->downloads_fs, r->downloads_ram ? ", RAM" : "");
     r->progress_tty = isatty(STDERR_FILENO);
-    uint64_t start = report_now_ns();
+    uint64_t start = clock_now_ns();
     size_t timed_done = 0, n_finished = r->n_configs;
     for (size_t i = 0; i < r->n_configs; i++) {
         struct config *c = &r->configs[i];
         struct group *g = c->g;
-        if (strcmp(g->workload, "sha") == 0 && !isfinite(g->sha_bps)) {
+        if (g->rw->needs_calibration && !isfinite(g->calib_bps)) {
             double bps;
-            size_t size = (size_t)(r->o.quick ? RUN_QUICK_SHA_SIZE_MIB : RUN_SHA_SIZE_MIB) << 20;
+            size_t size = r->o.quick ? g->rw->quick_calib_bytes : g->rw->calib_bytes;
             if (limit_sha_throughput(size, r->o.quick ? RUN_QUICK_SHA_RATE_MIN_S
                                                       : RUN_SHA_RATE_MIN_S, &bps) == 0) {
-                g->sha_bps = bps;
+                g->calib_bps = bps;
                 fprintf(stderr, "concbench: OpenSSL SHA-256 on one core: %.0f MB/s\n",
                         bps / 1e6);
             }
@@ -315,7 +324,7 @@ int run_main(int argc, char **argv)
     }
     server_stop(&r->server);
     fprintf(stderr, "concbench: %zu configurations in %.1f s\n", n_finished,
-            (double)(report_now_ns() - start) / 1e9);
+            (double)(clock_now_ns() - start) / 1e9);
     /* ... and after, flagd waited for, so that its CPU counts as ours. */
     struct noise_sample end_sample;
     noise_sample_take(&end_sample, 0);

@@ -19,6 +19,7 @@
 #include "results.h"
 #include "server.h"
 #include "timing.h"
+#include "workload.h"
 
 #define RUN_MAX_DRIVERS 16
 
@@ -28,11 +29,8 @@
 
 #define RUN_MAX_RUNS 1000
 
-#define RUN_SHA_JOBS "12"            /* the drivers' default job count */
 
-#define RUN_SHA_SIZE_MIB 16         /* 192 MiB in all: hashing, not start-up, dominates */
 
-#define RUN_QUICK_SHA_SIZE_MIB 4
 
 #define RUN_SHA_RATE_MIN_S 0.3       /* how long the OpenSSL throughput probe hashes */
 
@@ -47,7 +45,7 @@
 #define REFERENCE_DRIVER "sequential"
 
 
-#define N_WORKLOADS 2
+#define RUN_MAX_WORKLOADS 8 /* lib/workload.c's table, at most */
 
 struct driver_spec {
     char name[32];
@@ -61,7 +59,7 @@ struct sweep {
 };
 
 struct run_options {
-    bool workload[N_WORKLOADS];
+    bool workload[RUN_MAX_WORKLOADS]; /* by index in lib/workload.c's table */
     bool profile[SERVER_PROFILES];
     bool drivers_given, profiles_given;
     struct driver_spec drivers[RUN_MAX_DRIVERS];
@@ -92,14 +90,16 @@ struct args {
 
 /* One table: a workload on one profile (sha has none). */
 struct group {
-    const char *workload;
+    const char *workload;           /* def->name */
+    const struct workload_def *def; /* lib/'s side of the workload */
+    const struct run_workload *rw;  /* the harness's side (run_workloads.c) */
     char profile[16];               /* LOCAL, DELAY, ERROR, SERVER; "" for sha */
     char url[SERVER_URL_MAX];
     double delay_ms;                /* NAN: no delay known */
     struct record ref;              /* the sequential record every row is checked against */
     bool have_ref;
     double seq_median_s;            /* NAN until the sequential row is timed */
-    double sha_bps;                 /* sha: one core's OpenSSL SHA-256 rate */
+    double calib_bps;               /* one core's OpenSSL SHA-256 rate, when rw needs it */
     struct dirhash ref_files;       /* flags: what the reference saved, by content */
 };
 
@@ -136,7 +136,7 @@ struct run {
     char run_id[128];
     struct server server;
     struct driver_spec reference;   /* the sequential driver when --drivers left it out */
-    struct group groups[N_WORKLOADS * SERVER_PROFILES + 1];
+    struct group groups[RUN_MAX_WORKLOADS * SERVER_PROFILES + 1];
     size_t n_groups;
     struct config *configs;
     size_t n_configs;
@@ -153,6 +153,20 @@ struct run {
     char run_noise_why[200];
 };
 
+/* run_workloads.c: the harness's side of a workload. */
+struct run_workload {
+    const char *name;               /* as in lib/workload.c */
+    /* Push the workload's own options for c's command (after its name, before --json). */
+    int (*args)(const struct run *r, const struct group *g, struct config *c, struct args *a);
+    /* The bound c's median cannot beat, in seconds; NaN when none is known. */
+    double (*limit)(const struct run *r, const struct config *c);
+    bool needs_calibration;         /* limit uses g->calib_bps, measured once per group */
+    size_t calib_bytes, quick_calib_bytes; /* the buffer that measurement hashes */
+};
+
+/* The entry named name, or NULL. */
+const struct run_workload *run_workload_find(const char *name);
+
 /* run_options.c: 0 run, 1 help printed, -1 bad usage (message printed). */
 int run_parse_options(int argc, char **argv, struct run_options *o);
 
@@ -166,6 +180,8 @@ int run_resolve_drivers(struct run *r);
 void run_plan_groups(struct run *r);
 int run_plan_configs(struct run *r);
 void run_args_free(struct args *a);
+/* Append a copy of s. 0, or -1 when out of memory. */
+int run_args_push(struct args *a, const char *s);
 
 /* run.c: remove path and everything under it (best effort). */
 void run_remove_tree(const char *path);

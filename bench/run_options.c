@@ -12,8 +12,6 @@
 #include "table.h"
 #include "text.h"
 
-static const char *const workloads[] = { "flags", "sha" };
-
 static void usage_error(const char *fmt, const char *arg)
 {
     fprintf(stderr, "concbench: run: ");
@@ -262,12 +260,17 @@ int run_parse_options(int argc, char **argv, struct run_options *o)
     opterr = 0;
     while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
         switch (c) {
-        case OPT_WORKLOAD:
+        case OPT_WORKLOAD: {
+            const char *names[RUN_MAX_WORKLOADS];
+            size_t n = workload_count() < RUN_MAX_WORKLOADS ? workload_count() : RUN_MAX_WORKLOADS;
+            for (size_t i = 0; i < n; i++)
+                names[i] = workload_at(i)->name;
             memset(o->workload, 0, sizeof o->workload);
-            if (parse_list(optarg, "workload", o->workload, workloads, N_WORKLOADS, false))
+            if (parse_list(optarg, "workload", o->workload, names, n, false))
                 return -1;
             workload_given = true;
             break;
+        }
         case OPT_DRIVERS:
             if (parse_drivers(o, optarg))
                 return -1;
@@ -387,7 +390,8 @@ int run_parse_options(int argc, char **argv, struct run_options *o)
         o->n_extra = argc - optind;
     }
     if (!workload_given)
-        o->workload[0] = o->workload[1] = true;
+        for (size_t i = 0; i < workload_count() && i < RUN_MAX_WORKLOADS; i++)
+            o->workload[i] = true;
     if (!color_given)
         (void)table_color_choose("auto", stdout);
     if (!o->profiles_given)

@@ -15,18 +15,7 @@
 
 static double config_limit(const struct run *r, const struct config *c)
 {
-    const struct group *g = c->g;
-    const struct record *rec = &c->rec;
-    if (!c->have_rec)
-        return NAN;
-    if (strcmp(g->workload, "sha") == 0) {
-        double total = rec->bytes > 0 ? (double)rec->bytes
-                                      : (double)rec->items * (double)rec->size_bytes;
-        return limit_sha_s(total, g->sha_bps, (unsigned)rec->workers, r->env.cores);
-    }
-    if (strcmp(g->profile, "DELAY") == 0 && isfinite(g->delay_ms))
-        return limit_delay_s(g->delay_ms / 1e3, (size_t)rec->items, (unsigned)rec->concurrency);
-    return NAN;
+    return c->have_rec ? c->g->rw->limit(r, c) : NAN;
 }
 
 /* "0.021034 0.020871 ...": every timed run, for compare's tests. malloc'd, or NULL. */
@@ -79,7 +68,7 @@ int run_fill_row(const struct run *r, const struct config *c, struct results_row
     const struct record *size = c->have_rec ? rec : (g->have_ref ? &g->ref : NULL);
     if (size) {
         rc |= results_setf(row, RC_ITEMS, "%lld", size->items);
-        if (strcmp(g->workload, "sha") == 0)
+        if (size->size_bytes > 0) /* a workload of jobs of one size (sha) */
             rc |= results_setf(row, RC_SIZE_BYTES, "%lld", size->size_bytes);
     }
     rc |= results_set_num(row, RC_DELAY_MS, g->delay_ms, 0);

@@ -13,7 +13,7 @@ static const char *const default_drivers[] = { "sequential", "threadpool", "proc
                                                "coroutine" };
 #define N_DEFAULT_DRIVERS (sizeof default_drivers / sizeof default_drivers[0])
 
-static int args_push(struct args *a, const char *s)
+int run_args_push(struct args *a, const char *s)
 {
     if (a->n + 2 > a->cap) {
         size_t cap = a->cap ? 2 * a->cap : 32;
@@ -102,40 +102,17 @@ int run_resolve_drivers(struct run *r)
 static int workload_args(const struct run *r, const struct group *g, struct config *c,
                          struct args *a)
 {
-    int rc = 0;
-    if (strcmp(g->workload, "flags") == 0) {
-        rc |= args_push(a, "flags");
-        /* Full: the book's 194 codes everywhere. Quick: 20 codes where each costs a
-         * delay, so the sequential reference stays short. */
-        if (!r->o.quick || strcmp(g->profile, "LOCAL") == 0)
-            rc |= args_push(a, "-a");
-        rc |= args_push(a, "-s");
-        rc |= args_push(a, g->url);
-        text_fmt(c->out_dir, sizeof c->out_dir, "%s/%s", r->downloads_root, c->name);
-        rc |= args_push(a, "-o");
-        rc |= args_push(a, c->out_dir);
-    } else {
-        char seed[32];
-        text_fmt(seed, sizeof seed, "%llu", r->o.seed);
-        rc |= args_push(a, "sha");
-        rc |= args_push(a, "-j");
-        rc |= args_push(a, RUN_SHA_JOBS);
-        char size[32];
-        text_fmt(size, sizeof size, "%dM", r->o.quick ? RUN_QUICK_SHA_SIZE_MIB : RUN_SHA_SIZE_MIB);
-        rc |= args_push(a, "-n");
-        rc |= args_push(a, size);
-        rc |= args_push(a, "--seed");
-        rc |= args_push(a, seed);
-    }
-    rc |= args_push(a, "--json");
+    int rc = run_args_push(a, g->workload);
+    rc |= g->rw->args(r, g, c, a);
+    rc |= run_args_push(a, "--json");
     if (c->sweep_key) {
         char opt[4] = { '-', c->sweep_key, '\0' }, val[32];
         text_fmt(val, sizeof val, "%ld", c->sweep_value);
-        rc |= args_push(a, opt);
-        rc |= args_push(a, val);
+        rc |= run_args_push(a, opt);
+        rc |= run_args_push(a, val);
     }
     for (int i = 0; i < r->o.n_extra; i++)
-        rc |= args_push(a, r->o.extra[i]);
+        rc |= run_args_push(a, r->o.extra[i]);
     return rc ? -1 : 0;
 }
 
@@ -157,22 +134,24 @@ static int add_config(struct run *r, struct group *g, const struct driver_spec *
                      g->profile, d->name);
     if (key)
         text_fmt(c->name + n, sizeof c->name - (size_t)n, "-%c%ld", key, value);
-    if (args_push(&c->argv, d->path) != 0)
+    if (run_args_push(&c->argv, d->path) != 0)
         return -1;
     return workload_args(r, g, c, &c->argv);
 }
 
-static struct group *add_group(struct run *r, const char *workload, const char *profile,
-                               const char *url, double delay_ms)
+static struct group *add_group(struct run *r, const struct workload_def *def,
+                               const char *profile, const char *url, double delay_ms)
 {
     struct group *g = &r->groups[r->n_groups++];
     memset(g, 0, sizeof *g);
-    g->workload = workload;
+    g->def = def;
+    g->workload = def->name;
+    g->rw = run_workload_find(def->name);
     text_fmt(g->profile, sizeof g->profile, "%s", profile);
     text_fmt(g->url, sizeof g->url, "%s", url);
     g->delay_ms = delay_ms;
     g->seq_median_s = NAN;
-    g->sha_bps = NAN;
+    g->calib_bps = NAN;
     return g;
 }
 
@@ -181,20 +160,21 @@ static struct group *add_group(struct run *r, const char *workload, const char *
 void run_plan_groups(struct run *r)
 {
     const struct run_options *o = &r->o;
-    if (o->workload[0]) {
-        if (o->server_url) {
-            add_group(r, "flags", "SERVER", o->server_url, NAN);
+    for (size_t w = 0; w < workload_count() && w < RUN_MAX_WORKLOADS; w++) {
+        const struct workload_def *def = workload_at(w);
+        if (!o->workload[w])
+            continue;
+        if (!def->needs_server) {
+            add_group(r, def, "", "", NAN);
+        } else if (o->server_url) {
+            add_group(r, def, "SERVER", o->server_url, NAN);
         } else {
-            for (int p = 0; p < SERVER_PROFILES; p++) {
-                if (!o->profile[p])
-                    continue;
-                add_group(r, "flags", server_profile_name(p), "",
-                          p == SERVER_LOCAL ? NAN : o->delay_ms);
-            }
+            for (int p = 0; p < SERVER_PROFILES; p++)
+                if (o->profile[p])
+                    add_group(r, def, server_profile_name(p), "",
+                              p == SERVER_LOCAL ? NAN : o->delay_ms);
         }
     }
-    if (o->workload[1])
-        add_group(r, "sha", "", "", NAN);
 }
 
 int run_plan_configs(struct run *r)
@@ -202,7 +182,7 @@ int run_plan_configs(struct run *r)
     const struct run_options *o = &r->o;
     for (size_t gi = 0; gi < r->n_groups; gi++) {
         struct group *g = &r->groups[gi];
-        const struct sweep *sw = strcmp(g->workload, "flags") == 0 ? &o->sweep_m : &o->sweep_w;
+        const struct sweep *sw = g->def->sweep_option == 'm' ? &o->sweep_m : &o->sweep_w;
         if (strcmp(o->drivers[0].name, REFERENCE_DRIVER) != 0) {
             /* Not asked for, but the reference is what makes any row a result. */
             struct driver_spec *ref = &r->reference;

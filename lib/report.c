@@ -16,10 +16,6 @@
 #define REPORT_BAR_WIDTH 30
 #define REPORT_MAX_REASONS 8                 /* distinct error reasons listed in a summary */
 
-uint64_t report_now_ns(void)
-{
-    return clock_now_ns();
-}
 
 int report_init(struct report *r, size_t total, bool verbose, bool progress,
                 report_label_fn *label, const void *label_ctx)

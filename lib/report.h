@@ -76,8 +76,4 @@ int report_json(FILE *f, const struct report *r, const struct report_meta *m);
 
 void report_usage_get(struct report_usage *u);
 
-/* clock_now_ns() (clock.h) under its old name, kept only until bench/run.c moves to the
- * clock; new code calls clock_now_ns(). */
-uint64_t report_now_ns(void);
-
 #endif
