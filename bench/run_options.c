@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <errno.h>
 
+#include "num.h"
 #include "table.h"
 #include "text.h"
 
@@ -77,17 +78,10 @@ void run_usage(FILE *f)
         RUN_QUICK_DELAY_MS, RUN_DEFAULT_DELAY_MS, RUN_DEFAULT_SEED, RUN_DEFAULT_OUT, RUN_DEFAULT_TIMEOUT_S);
 }
 
+/* A whole number in [0, max] (lib/num.h's sign rule). */
 static bool parse_ulong(const char *s, unsigned long long max, unsigned long long *out)
 {
-    char *end;
-    errno = 0;
-    if (!*s || *s == '-')
-        return false;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end || v > max)
-        return false;
-    *out = v;
-    return true;
+    return num_parse_u64(s, 0, max, out) == 0;
 }
 
 /* A driver name doubles as a file name part: keep it plain. */

@@ -12,6 +12,7 @@
 #include "flags.h"
 #include "sha.h"
 #include "workload.h"
+#include "num.h"
 
 #define CLI_MAX_TIMEOUT_S 3600.0
 #define CLI_MAX_JOBS 100000
@@ -96,19 +97,11 @@ int cli_parse_size(const char *s, size_t *out)
     return 0;
 }
 
-/* A whole number in [lo, hi]. */
+/* A whole number in [lo, hi] (num.h's sign rule): 0, or -EINVAL. */
 static int parse_uint(const char *s, unsigned long long lo, unsigned long long hi,
                       unsigned long long *out)
 {
-    char *end;
-    errno = 0;
-    if (!*s || *s == '-' || *s == '+')
-        return -EINVAL;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end || v < lo || v > hi)
-        return -EINVAL;
-    *out = v;
-    return 0;
+    return num_parse_u64(s, lo, hi, out) == 0 ? 0 : -EINVAL;
 }
 
 int cli_server_url(const char *label, char *buf, size_t len)

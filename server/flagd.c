@@ -51,6 +51,7 @@
 #include "fate.h"
 #include "route.h"
 #include "store.h"
+#include "num.h"
 
 #define DEFAULT_BIND "127.0.0.1"
 #define DEFAULT_PORT 8000            /* the book's flags server, python -m http.server */
@@ -160,18 +161,10 @@ static void usage(FILE *f)
         FATE_DEFAULT_ERROR_RATE, DEFAULT_TIMEOUT_S, STORE_DEFAULT_ISO);
 }
 
-/* A whole-string unsigned decimal in [0, max]; no sign, no spaces. */
+/* A whole-string unsigned decimal in [0, max] (num.h's sign rule). */
 static bool parse_uint(const char *s, unsigned long long max, unsigned long long *out)
 {
-    if (*s < '0' || *s > '9')
-        return false;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end || v > max)
-        return false;
-    *out = v;
-    return true;
+    return num_parse_u64(s, 0, max, out) == 0;
 }
 
 /* "MS" or "MIN-MAX", each at most FATE_MAX_DELAY_MS, MIN <= MAX. */

@@ -15,6 +15,7 @@
 #include "countries.h"
 #include "files.h"
 #include "flags.h"
+#include "num.h"
 
 static long select_codes(struct countries_query *q, char (**codes)[3])
 {
@@ -297,9 +298,29 @@ static void prepare_dir_counts_what_it_made_and_undoes_only_that(void **state)
     assert_int_equal(rmdir(base), 0);
 }
 
+static void numbers_have_one_sign_rule(void **state)
+{
+    (void)state;
+    unsigned long long v = 7;
+    assert_int_equal(num_parse_u64("0", 0, 10, &v), 0);
+    assert_int_equal(v, 0);
+    assert_int_equal(num_parse_u64("18446744073709551615", 0, ~0ULL, &v), 0);
+    assert_true(v == ~0ULL);
+    v = 7;
+    /* no sign, no space (the " -1" that strtoull would read as 2^64 - 1), no suffix */
+    const char *bad[] = { "", "-1", "+1", " 1", " -1", "1 ", "1k", "0x10", "1.0", "१" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(num_parse_u64(bad[i], 0, ~0ULL, &v), -EINVAL);
+    assert_int_equal(num_parse_u64("18446744073709551616", 0, ~0ULL, &v), -ERANGE);
+    assert_int_equal(num_parse_u64("11", 0, 10, &v), -ERANGE);
+    assert_int_equal(num_parse_u64("0", 1, 10, &v), -ERANGE);
+    assert_int_equal(v, 7); /* untouched on failure */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(numbers_have_one_sign_rule),
         cmocka_unit_test(default_is_pop20_sorted),
         cmocka_unit_test(all_is_the_books_194),
         cmocka_unit_test(every_is_aa_to_zz),
