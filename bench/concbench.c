@@ -1,9 +1,12 @@
 /* concbench — the harness: `run` times and validates every driver, `compare` gates a run
- * against a baseline, `table` prints a results file again. */
+ * against a baseline, `table` prints a results file again, `history` follows configurations
+ * over many runs, `export` writes the speedup series for github-action-benchmark. */
 #include <stdio.h>
 #include <string.h>
 
 #include "compare.h"
+#include "export.h"
+#include "history.h"
 #include "results.h"
 #include "run.h"
 #include "table.h"
@@ -14,6 +17,9 @@ static void usage(FILE *f)
         "usage: concbench run [OPTIONS] [-- DRIVER OPTIONS]   time, validate, tabulate, write results\n"
         "       concbench compare BASE.csv NEW.csv [--threshold PCT]\n"
         "       concbench table RESULTS.csv [--markdown]     print a results file's tables\n"
+        "       concbench history RESULTS.csv... [--base FILE] [--plot OUT] [--markdown]\n"
+        "                                      each configuration over runs: median, speedup, noise\n"
+        "       concbench export RESULTS.csv [-o FILE]  speedups as github-action-benchmark JSON\n"
         "       concbench COMMAND --help\n");
 }
 
@@ -63,6 +69,10 @@ int main(int argc, char **argv)
         return compare_main(argc - 1, argv + 1);
     if (strcmp(cmd, "table") == 0)
         return table_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "history") == 0)
+        return history_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "export") == 0)
+        return export_main(argc - 1, argv + 1);
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         usage(stdout);
         return 0;
