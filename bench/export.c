@@ -1,12 +1,12 @@
 /* export — the speedup series of a results file for github-action-benchmark. */
 #include "export.h"
 
-#include <errno.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "files.h"
 #include "text.h"
 
 void export_usage(FILE *f)
@@ -62,20 +62,25 @@ long export_speedups(const struct results_file *f, const char *path, char *err, 
         }
         n++;
     }
-    /* Written beside, then renamed: CI never picks up half a file. */
-    char tmp[4096];
-    if (text_fmt(tmp, sizeof tmp, "%s.tmp", path) != 0) {
-        json_decref(arr);
+    /* Atomically (lib/files): CI never picks up half a file. */
+    char *json = json_dumps(arr, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
+    json_decref(arr);
+    if (!json) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    if (text_fmt(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1,
+                 slash ? (slash == path ? "/" : path) : ".") != 0) {
+        free(json);
         snprintf(err, errlen, "path too long");
         return -1;
     }
-    int rc = json_dump_file(arr, tmp, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
-    json_decref(arr);
-    if (rc != 0 || rename(tmp, path) != 0) {
-        snprintf(err, errlen, "cannot write: %s", strerror(errno));
-        remove(tmp);
+    int rc = files_write_atomic(dir, slash ? slash + 1 : path, json, strlen(json), err, errlen);
+    free(json);
+    if (rc != 0)
         return -1;
-    }
     return n;
 }
 
@@ -121,7 +126,7 @@ int export_main(int argc, char **argv)
     long n = export_speedups(&f, out, err, sizeof err);
     results_file_free(&f);
     if (n < 0) {
-        fprintf(stderr, "concbench: export: %s: %s\n", out, err);
+        fprintf(stderr, "concbench: export: %s\n", err);
         return 1;
     }
     fprintf(stderr, "concbench: export: wrote %s (%ld speedup%s)\n", out, n, n == 1 ? "" : "s");
