@@ -23,6 +23,7 @@ PACKAGES=(
   util-linux             # tests: unshare (read-only and full directories), setpriv
   valgrind               # make valgrind; its header lets lib/coro.c register coroutine stacks
   clang-format           # make format, and make test's format-check (.clang-format)
+  python3-yaml           # ci.bats: the workflow is valid YAML
   help2man               # make install: one man page per binary, from its --help
 )
 # Extra packages a target asks for: scripts/deps.sh PKG...; make fuzz asks for clang and
