@@ -35,6 +35,13 @@ teardown() {
   [ "$(ls dl | wc -l)" -eq 2 ]
 }
 
+@test "no arguments at all still print the usage (exit 2), naming the form without a word" {
+  run "$BIN/threadpool"
+  assert_failure 2
+  assert_output --partial "missing workload"
+  assert_output --partial "usage: threadpool [flags] [options] [CC ...]"
+}
+
 @test "a word that is not a code is still an unknown workload (exit 2)" {
   run "$BIN/threadpool" shaa
   assert_failure 2
