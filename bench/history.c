@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "export.h"
+#include "noise.h"
 #include "results.h"
 #include "spawn.h"
 #include "table.h"
@@ -28,10 +29,11 @@ void history_usage(FILE *f)
     fprintf(f,
         "usage: concbench history RESULTS.csv... [--base FILE] [--plot OUT] [--markdown]\n"
         "\n"
-        "For each configuration (workload, profile, driver, sweep value, workers,\n"
-        "concurrency, cores, items, job size, delay), a table over the runs found in the\n"
-        "files, oldest first: date, commit, median, speedup over that run's sequential,\n"
-        "noise (CV%%; \"noisy\" above %.0f%%) and the median's change from the previous run.\n"
+        "For each configuration (compare's key: workload, profile, driver, sweep value, items,\n"
+        "job size, delay, workers, concurrency, cores, downloads), a table over the runs found\n"
+        "in the files, oldest first: date, commit, median, speedup over that run's sequential,\n"
+        "CV%%, the median's change from the previous run, and a note: baseline, noisy (the\n"
+        "harness's verdict; CV above %.0f%% for files without one), run noisy, MISMATCH...\n"
         "A run is known by its run_id: the same run read twice (results/latest.csv beside\n"
         "the file it points at) counts once.\n"
         "\n"
@@ -42,7 +44,7 @@ void history_usage(FILE *f)
         "  --markdown     Markdown tables\n"
         "\n"
         "Exit: 0 done, 1 a file is not a readable results CSV or gnuplot failed, 2 bad usage.\n",
-        HISTORY_NOISY_CV_PCT);
+        NOISE_CV_MAX_PCT);
 }
 
 /* One run: the rows of one run_id, whichever file they came from. */
@@ -69,10 +71,11 @@ struct history {
     size_t n_configs;
 };
 
-/* The columns that make a configuration the same one from run to run. */
+/* The columns that make a configuration the same one from run to run: compare's key, so
+ * that a table here lines up with what the gate matched. */
 static const enum results_col key_cols[] = {
-    RC_WORKLOAD, RC_PROFILE, RC_DRIVER, RC_SWEEP_PARAM, RC_SWEEP_VALUE, RC_WORKERS,
-    RC_CONCURRENCY, RC_CORES, RC_ITEMS, RC_SIZE_BYTES, RC_DELAY_MS,
+    RC_WORKLOAD, RC_PROFILE, RC_DRIVER, RC_SWEEP_PARAM, RC_SWEEP_VALUE, RC_ITEMS,
+    RC_SIZE_BYTES, RC_DELAY_MS, RC_WORKERS, RC_CONCURRENCY, RC_CORES, RC_DOWNLOADS,
 };
 #define N_KEY_COLS (sizeof key_cols / sizeof key_cols[0])
 
@@ -193,16 +196,32 @@ static const struct results_row *row_of(const struct history *h, size_t c, size_
     return NULL;
 }
 
-/* "flags · LOCAL · threadpool (m=10) · workers 10 · concurrency 10 · 2 cores · 20 items" */
+/* "flags · LOCAL · threadpool (m=10) · workers 10 · concurrency 10 · 2 cores · 20 codes
+ * · downloads tmpfs" */
 static void config_title(const struct results_row *r, char *buf, size_t len)
 {
     const char *prof = results_get(r, RC_PROFILE), *sw = results_get(r, RC_SWEEP_PARAM);
-    snprintf(buf, len, "%s%s%s · %s%s%s%s%s%s · workers %s · concurrency %s · %s cores · %s %s",
-             results_get(r, RC_WORKLOAD), *prof ? " · " : "", prof, results_get(r, RC_DRIVER),
-             *sw ? " (" : "", sw, *sw ? "=" : "", *sw ? results_get(r, RC_SWEEP_VALUE) : "",
-             *sw ? ")" : "", results_get(r, RC_WORKERS), results_get(r, RC_CONCURRENCY),
+    const char *dl = results_get(r, RC_DOWNLOADS);
+    snprintf(buf, len, "%s%s%s · %s%s%s%s%s%s · workers %s · concurrency %s · %s cores · %s %s"
+             "%s%s", results_get(r, RC_WORKLOAD), *prof ? " · " : "", prof,
+             results_get(r, RC_DRIVER), *sw ? " (" : "", sw, *sw ? "=" : "",
+             *sw ? results_get(r, RC_SWEEP_VALUE) : "", *sw ? ")" : "",
+             results_get(r, RC_WORKERS), results_get(r, RC_CONCURRENCY),
              results_get(r, RC_CORES), results_get(r, RC_ITEMS),
-             strcmp(results_get(r, RC_WORKLOAD), "sha") == 0 ? "jobs" : "codes");
+             strcmp(results_get(r, RC_WORKLOAD), "sha") == 0 ? "jobs" : "codes",
+             *dl ? " · downloads " : "", dl);
+}
+
+/* The row's noise: the harness's own verdict where the file has it (spread, outliers,
+ * foreign CPU, a drifting run), else the CV rule alone for files that predate it. */
+static const char *noise_of(const struct results_row *r)
+{
+    double cv;
+    if (strcmp(results_get(r, RC_RUN_NOISE), "noisy") == 0)
+        return strcmp(results_get(r, RC_NOISE), "noisy") == 0 ? "noisy, run noisy" : "run noisy";
+    if (*results_get(r, RC_NOISE))
+        return strcmp(results_get(r, RC_NOISE), "noisy") == 0 ? "noisy" : "";
+    return results_num(r, RC_CV_PCT, &cv) && cv > NOISE_CV_MAX_PCT ? "noisy" : "";
 }
 
 /* "2026-11-27T13:18:30Z" → "2026-11-27 13:18" */
@@ -249,9 +268,9 @@ static void print_config(FILE *f, const struct history *h, size_t c, bool markdo
             snprintf(speedup, sizeof speedup, "%.2f×", x);
         else
             snprintf(speedup, sizeof speedup, DASH);
-        bool has_cv = results_num(r, RC_CV_PCT, &cvx);
-        bool noisy = has_cv && cvx > HISTORY_NOISY_CV_PCT;
-        if (has_cv)
+        const char *noise = noise_of(r);
+        bool noisy = *noise;
+        if (results_num(r, RC_CV_PCT, &cvx))
             snprintf(cv, sizeof cv, "%.1f", cvx);
         else
             snprintf(cv, sizeof cv, DASH);
@@ -264,7 +283,7 @@ static void print_config(FILE *f, const struct history *h, size_t c, bool markdo
         const char *v = results_get(r, RC_VERDICT);
         bool bad = *v && strcmp(v, "ok") != 0 && strcmp(v, "reference") != 0;
         snprintf(note, sizeof note, "%s%s%s%s%s", h->runs[run].base ? "baseline" : "",
-                 h->runs[run].base && (noisy || bad) ? ", " : "", noisy ? "noisy" : "",
+                 h->runs[run].base && (noisy || bad) ? ", " : "", noise,
                  noisy && bad ? ", " : "", bad ? v : "");
         const char *cells[N_COLS] = {date, h->runs[run].commit, median, speedup, cv, change, note};
         table_add(&t, cells);

@@ -6,9 +6,6 @@
 
 #include <stdio.h>
 
-/* A row whose coefficient of variation is above this is "noisy" (issue 10's rule). */
-#define HISTORY_NOISY_CV_PCT 10.0
-
 /* `concbench history ARGS...` (argv[0] is "history"). Exit status: 0 printed (and
  * plotted), 1 a file is not a readable results CSV or gnuplot failed, 2 bad usage. */
 int history_main(int argc, char **argv);

@@ -95,17 +95,37 @@ rows_of() {
   [ "$(grep -c '^flags · DELAY · ' <<<"$output")" -eq 16 ]
 }
 
-@test "--base marks the baseline run; rows above 10% CV are noisy; a MISMATCH row says so" {
+@test "--base marks the baseline run; the harness's noise verdicts and a MISMATCH row show in the note" {
   later "$FIXTURES/results.csv" new.csv 20261123T000000Z-vm 2026-11-23T00:00:00Z \
-    '{**r, "verdict": "MISMATCH", "reason": "BR differs"} if r["driver"] == "processpool" and r["profile"] == "LOCAL" else r'
+    '{**r, "verdict": "MISMATCH", "reason": "BR differs"} if r["driver"] == "processpool" and r["profile"] == "LOCAL" else {**r, "noise": "noisy"} if r["driver"] == "threadpool" and r["profile"] == "LOCAL" else {**r, "run_noise": "noisy"} if r["workload"] == "sha" else r'
   run "$BIN/concbench" history new.csv --base "$FIXTURES/results.csv"
   assert_success
   # the base file's rows are read too, and marked
   rows_of "flags · DELAY · coroutine" | head -1 | grep -qE 'baseline$'
   rows_of "flags · DELAY · coroutine" | tail -1 | grep -vq baseline
-  # CV 13.13 % in the fixture's LOCAL sequential row
-  rows_of "flags · LOCAL · sequential" | head -1 | grep -qE 'baseline, noisy$'
+  rows_of "flags · LOCAL · threadpool" | tail -1 | grep -qE ' noisy$'
+  rows_of "sha · coroutine" | tail -1 | grep -qE ' run noisy$'
   rows_of "flags · LOCAL · processpool" | tail -1 | grep -qE 'MISMATCH$'
+  # the harness said ok for the fixture's LOCAL sequential row (CV 13.1 %): not noisy here
+  rows_of "flags · LOCAL · sequential" | head -1 | grep -qE 'baseline$'
+}
+
+@test "a file from before the noise columns: a row above 10% CV is noisy" {
+  python3 - "$FIXTURES/results.csv" old.csv <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1], newline="")))
+keep = list(rows[0].keys())[:list(rows[0].keys()).index("command") + 1]
+with open(sys.argv[2], "w", newline="") as f:
+    w = csv.DictWriter(f, fieldnames=keep, lineterminator="\n", extrasaction="ignore")
+    w.writeheader()
+    w.writerows(rows)
+PY
+  ! head -1 old.csv | grep -q noise
+  run "$BIN/concbench" history old.csv
+  assert_success
+  # CV 13.13 % and 4.11 % in the fixture's LOCAL sequential and processpool rows
+  rows_of "flags · LOCAL · sequential" | grep -qE ' noisy$'
+  ! rows_of "flags · LOCAL · processpool" | grep -q noisy
 }
 
 @test "--markdown prints Markdown tables under ### titles" {
