@@ -38,8 +38,11 @@ PY
   assert_success
   assert_line pull_request
   assert_line push
-  run yq_py '[s["run"] for s in steps if "run" in s and "make bench-ci" in s["run"]]'
-  assert_output "make bench-ci"
+  run yq_py '[s["name"] for s in steps if "run" in s and any(l.strip().startswith("make bench-ci") for l in s["run"].splitlines())]'
+  assert_output "Performance gate"
+  # and no step skips it: the gate has no condition of its own
+  run yq_py '[s.get("if") for s in steps if s.get("id") == "gate"]'
+  assert_output None
 }
 
 @test "every make target the workflow names exists in the Makefile" {
@@ -78,6 +81,15 @@ PY
   assert_line "('customSmallerIsBetter', '\${{ steps.series.outputs.times }}')"
   assert_line "('customBiggerIsBetter', '\${{ steps.series.outputs.speedup }}')"
   # only on main, and kept in a JSON file carried by the Actions cache (no gh-pages, no token)
-  run yq_py 'all(s.get("if") == "github.event_name == '"'push'"' && github.ref == '"'refs/heads/main'"'" and "external-data-json-path" in s["with"] and "github-token" not in s["with"] for s in steps if "github-action-benchmark" in s.get("uses", ""))'
+  run yq_py 'all(s.get("if", "").startswith("github.event_name == '"'push'"' && github.ref == '"'refs/heads/main'"'") and "external-data-json-path" in s["with"] and "github-token" not in s["with"] for s in steps if "github-action-benchmark" in s.get("uses", ""))'
+  assert_output True
+}
+
+@test "an inconclusive gate is a warning that keeps the run out of the history, matched on bench-ci's own words" {
+  run yq_py '[s["run"] for s in steps if s.get("id") == "gate"]'
+  assert_output --partial "grep -q '^bench-ci: inconclusive'"
+  # the words the workflow looks for are the ones scripts/bench-ci.sh prints
+  grep -q 'echo "bench-ci: inconclusive' "$REPO/scripts/bench-ci.sh"
+  run yq_py 'all("steps.gate.outputs.inconclusive != '"'true'"'" in s["if"] for s in steps if "refs/heads/main" in s.get("if", ""))'
   assert_output True
 }
