@@ -329,6 +329,15 @@ static bool plotted(const struct history *h, size_t c)
     return true;
 }
 
+/* A configuration's legend entry: "DELAY threadpool", "sha threadpool w=2" without the
+ * workload (the panel says it). */
+static void plot_label(const struct results_row *key, char *buf, size_t len)
+{
+    const char *prof = results_get(key, RC_PROFILE), *sw = results_get(key, RC_SWEEP_PARAM);
+    snprintf(buf, len, "%s%s%s%s%s%s%s", prof, *prof ? " " : "", results_get(key, RC_DRIVER),
+             *sw ? " " : "", sw, *sw ? "=" : "", *sw ? results_get(key, RC_SWEEP_VALUE) : "");
+}
+
 /* gnuplot string literal contents: our values hold no quotes or backslashes, but a
  * host or commit could. */
 static void gp_escape(const char *s, char *buf, size_t len)
@@ -436,17 +445,23 @@ static int write_plot(const struct history *h, const char *dir, char *err, size_
             if (!points)
                 continue;
             fprintf(d, "\n\n");
-            const char *prof = results_get(key, RC_PROFILE), *sw = results_get(key, RC_SWEEP_PARAM);
-            snprintf(label, sizeof label, "%s%s%s%s%s%s", prof, *prof ? " " : "",
-                     results_get(key, RC_DRIVER), *sw ? " " : "", sw,
-                     *sw ? results_get(key, RC_SWEEP_VALUE) : "");
-            if (*sw) /* "m10" reads badly: "m=10" */
-                snprintf(label, sizeof label, "%s%s%s %s=%s", prof, *prof ? " " : "",
-                         results_get(key, RC_DRIVER), sw, results_get(key, RC_SWEEP_VALUE));
+            const char *prof = results_get(key, RC_PROFILE);
+            plot_label(key, label, sizeof label);
             gp_escape(label, esc, sizeof esc);
+            /* Configurations the legend cannot tell apart (a baseline from before the
+             * downloads column, another core count) share a colour and a dash: one entry. */
+            bool named = false;
+            for (size_t k = 0; k < c && !named; k++) {
+                char other[128];
+                const struct results_row *o = h->rows[h->configs[k]].row;
+                plot_label(o, other, sizeof other);
+                named = strcmp(results_get(o, RC_WORKLOAD), wls[w]) == 0 && plotted(h, k) &&
+                        strcmp(other, label) == 0;
+            }
             fprintf(g, "%s \"%s\" index %zu using 1:2 with linespoints lw 2 pt 7 ps 0.8 "
-                       "dt %d lc rgb \"%s\" title \"%s\"", first ? "" : ",", data, block,
-                    profile_dash(prof), driver_colour(results_get(key, RC_DRIVER)), esc);
+                       "dt %d lc rgb \"%s\" %s \"%s\"", first ? "" : ",", data, block,
+                    profile_dash(prof), driver_colour(results_get(key, RC_DRIVER)),
+                    named ? "notitle" : "title", named ? "" : esc);
             first = false;
             block++;
         }
