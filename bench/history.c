@@ -28,6 +28,7 @@ void history_usage(FILE *f)
 {
     fprintf(f,
         "usage: concbench history RESULTS.csv... [--base FILE] [--plot OUT] [--markdown]\n"
+        "                         [--color auto|always|never]\n"
         "\n"
         "For each configuration (compare's key: workload, profile, driver, sweep value, items,\n"
         "job size, delay, workers, concurrency, cores, downloads), a table over the runs found\n"
@@ -42,6 +43,8 @@ void history_usage(FILE *f)
         "                 panel per workload, one line per configuration (sweep rows only\n"
         "                 when a workload has no others), the baseline run marked\n"
         "  --markdown     Markdown tables\n"
+        "  --color WHEN   colour the notes (noisy, MISMATCH...): auto (a terminal and no\n"
+        "                 NO_COLOR), always or never\n"
         "\n"
         "Exit: 0 done, 1 a file is not a readable results CSV or gnuplot failed, 2 bad usage.\n",
         NOISE_CV_MAX_PCT);
@@ -567,7 +570,7 @@ static int plot_history(const struct history *h, const char *out_arg)
 
 int history_main(int argc, char **argv)
 {
-    const char *base = NULL, *plot = NULL;
+    const char *base = NULL, *plot = NULL, *color = "auto";
     bool markdown = false;
     const char **paths = calloc((size_t)argc + 1, sizeof *paths);
     size_t n_paths = 0;
@@ -581,8 +584,9 @@ int history_main(int argc, char **argv)
             return 0;
         } else if (strcmp(a, "--markdown") == 0) {
             markdown = true;
-        } else if ((strcmp(a, "--base") == 0 || strcmp(a, "--plot") == 0) && i + 1 < argc) {
-            *(a[2] == 'b' ? &base : &plot) = argv[++i];
+        } else if ((strcmp(a, "--base") == 0 || strcmp(a, "--plot") == 0 ||
+                    strcmp(a, "--color") == 0) && i + 1 < argc) {
+            *(a[2] == 'b' ? &base : a[2] == 'p' ? &plot : &color) = argv[++i];
         } else if (a[0] != '-') {
             paths[n_paths++] = a;
         } else {
@@ -591,6 +595,12 @@ int history_main(int argc, char **argv)
             free(paths);
             return 2;
         }
+    }
+    if (table_color_choose(color, stdout) != 0) {
+        fprintf(stderr, "concbench: history: bad value for --color: '%s' (want auto, always "
+                "or never)\n", color);
+        free(paths);
+        return 2;
     }
     if (!n_paths && !base) {
         fprintf(stderr, "concbench: history: needs one or more RESULTS.csv\n");

@@ -128,6 +128,17 @@ PY
   ! rows_of "flags · LOCAL · processpool" | grep -q noisy
 }
 
+@test "--color always colours the notes; never and NO_COLOR leave them plain" {
+  later "$FIXTURES/results.csv" n.csv 20261123T000000Z-vm 2026-11-23T00:00:00Z '{**r, "noise": "noisy"}'
+  run "$BIN/concbench" history n.csv --color always
+  assert_success
+  assert_output --partial $'\033[33mnoisy'
+  run "$BIN/concbench" history n.csv --color never
+  refute_output --partial $'\033['
+  NO_COLOR=1 run "$BIN/concbench" history n.csv
+  refute_output --partial $'\033['
+}
+
 @test "--markdown prints Markdown tables under ### titles" {
   run "$BIN/concbench" history "$FIXTURES/results.csv" --markdown
   assert_success
@@ -162,6 +173,8 @@ PY
   run "$BIN/concbench" history
   assert_failure 2
   run "$BIN/concbench" history --frobnicate x.csv
+  assert_failure 2
+  run "$BIN/concbench" history --color sometimes "$FIXTURES/results.csv"
   assert_failure 2
   run "$BIN/concbench" history --help
   assert_success

@@ -152,17 +152,6 @@ failed_expr() { # failed_expr CONDITION: rows matching CONDITION become FAILED w
   ! texts "$svg" | grep -q "L·⌈N/C⌉" || fail "the sha sweep names the DELAY formula"
 }
 
-@test "plotting latest.csv in its own directory points latest.png and latest.svg at the run's plots" {
-  mkdir -p out
-  cp "$FIXTURES/results.csv" out/20261122T220925Z-vm.csv
-  ln -s 20261122T220925Z-vm.csv out/latest.csv
-  run "$PLOT" out/latest.csv
-  assert_success
-  [ "$(readlink out/latest.png)" = 20261122T220925Z-vm.png ]
-  [ "$(readlink out/latest.svg)" = 20261122T220925Z-vm.svg ]
-  [ -s out/latest.png ]
-}
-
 @test "--help names both options; usage errors exit 2" {
   run "$PLOT" --help
   assert_success
