@@ -474,7 +474,11 @@ static int write_plot(const struct history *h, const char *dir, char *err, size_
     }
     fprintf(g, "unset multiplot\n");
     int rc = (ferror(d) || ferror(g)) ? -1 : 0;
-    if (fclose(d) != 0 || fclose(g) != 0 || rc != 0) {
+    if (fclose(d) != 0)
+        rc = -1;
+    if (fclose(g) != 0)
+        rc = -1;
+    if (rc != 0) {
         snprintf(err, errlen, "cannot write %s: %s", dir, strerror(errno));
         return -1;
     }

@@ -34,8 +34,10 @@ teardown() {
 # drop that line, and only that one.
 ASAN_UCONTEXT='^==[0-9]+==WARNING: ASan doesn.t fully support makecontext/swapcontext'
 
-# errs: the run's stderr without the ASan line and without processpool's -v worker lines
-errs() { grep -vE "$ASAN_UCONTEXT|^processpool: worker [0-9]+ started$" <<<"$stderr" || true; }
+# errs: the run's stderr without the ASan line, processpool's -v worker lines and the book's
+# -v opening lines (LOCAL site: URL / Searching for N flags: ... / N concurrent connections)
+BOOK_OPENING='^[A-Z]+ site: |^Searching for [0-9]+ flags?: |^[0-9]+ concurrent connections? will be used\.$'
+errs() { grep -vE "$ASAN_UCONTEXT|^processpool: worker [0-9]+ started$|$BOOK_OPENING" <<<"$stderr" || true; }
 
 # err_count: how many lines errs has
 err_count() { errs | grep -c . || true; }
