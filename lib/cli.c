@@ -24,9 +24,13 @@ void cli_usage(FILE *f, const struct strategy *s)
     fprintf(f,
         "usage: %1$s flags [-a] [-e] [-l N] [-m N] [-s LOCAL|DELAY|ERROR|URL] [-o DIR] [-t SECONDS]\n"
         "       %1$*2$s       [--meta] [--repeat K] [--no-save] [--max-body SIZE] [-v] [--json] [CC ...]\n"
+        "       %1$s [FLAGS OPTIONS] [CC ...]\n"
         "       %1$s sha [-j JOBS] [-n SIZE] [-w N] [--seed N] [--dump DIR] [-v] [--json]\n"
         "\n"
         "Download country flags, or hash buffers with SHA-256, with the %1$s strategy.\n"
+        "Without a workload word flags is meant, as in the book's scripts:\n"
+        "  %1$s -a -m 20     is  %1$s flags -a -m 20\n"
+        "  %1$s BR CN        is  %1$s flags BR CN\n"
         "\n"
         "flags:\n"
         "  CC ...            two-letter codes; one letter expands to its 26 codes (default: POP20)\n"
@@ -49,7 +53,8 @@ void cli_usage(FILE *f, const struct strategy *s)
         "      --seed N      seed of the buffer generator (default 0)\n"
         "      --dump DIR    also write each buffer to DIR/job-NN.bin\n"
         "\n"
-        "  -v, --verbose     one line per job on stderr instead of a progress bar\n"
+        "  -v, --verbose     one line per job on stderr instead of a progress bar; flags first\n"
+        "                    prints the book's opening lines (LOCAL site: URL, Searching for ...)\n"
         "      --json        one JSON record on stdout instead of the summary\n"
         "  -h, --help        this text\n"
         "\n"
@@ -142,20 +147,29 @@ int cli_parse(int argc, char **argv, const struct strategy *s, struct cli_option
 
     char names[128];
     workload_names(names, sizeof names);
+    /* a bare driver prints its usage rather than reach for a server */
     if (argc < 2)
-        BAD("missing workload: %s", names);
+        BAD("missing workload: %s (or %s' options alone, as in the book: -a -m 20)", names,
+            workload_at(0)->name);
     if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
         cli_usage(stdout, s);
         return CLI_HELP;
     }
+    /* The book's scripts take no workload word: without one the table's first workload
+     * (flags) is meant, as in `threadpool -a -m 20` or `sequential BR CN`. A word longer
+     * than a code is not a code, so it is still named as an unknown workload. */
     const struct workload_def *wl = workload_find(argv[1]);
-    if (!wl)
+    bool word = wl != NULL;
+    if (!wl && argv[1][0] != '-' && strlen(argv[1]) > 2)
         BAD("unknown workload '%s' (want %s)", argv[1], names);
+    if (!wl)
+        wl = workload_at(0);
     o->workload = wl;
     const struct option *longopts = wl->longopts;
     const char *optstring = wl->optstring;
 
-    argc--, argv++;
+    if (word)
+        argc--, argv++;
     optind = 1;
     opterr = 0; /* we print one line of our own */
     int c;

@@ -108,6 +108,8 @@ int driver_main(int argc, char **argv, const struct strategy *s)
     struct run_request req = {.workload = &plan.jobs, .verbose = o.verbose,
                               .executor = o.executor};
     size_run(&req, &o, s, def->sizing, plan.jobs.n_jobs);
+    if (o.verbose && def->opening)
+        def->opening(stderr, plan.ctx, &o, req.concurrency);
     struct report_meta meta = {.driver = s->name, .workload = def, .workload_ctx = plan.ctx,
                                .workers = req.workers, .concurrency = req.concurrency};
 

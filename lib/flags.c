@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "countries.h"
 #include "files.h"
@@ -495,6 +496,27 @@ static int flags_json(json_t *record, const struct workload_tally *t, const void
     return json_object_set_new(record, "server", json_string(cfg->base_url)) == 0 ? 0 : -ENOMEM;
 }
 
+/* -v: the opening lines of the book's flags2 scripts (flags2_common.initial_report). */
+static void flags_opening(FILE *f, const void *ctx, const struct cli_options *o,
+                          unsigned concurrency)
+{
+    static const char *const labels[] = {"LOCAL", "DELAY", "ERROR"};
+    const struct flags_config *cfg = ctx;
+    const char *label = "SERVER"; /* a URL: the harness's profile name for --server */
+    for (size_t i = 0; i < sizeof labels / sizeof labels[0]; i++)
+        if (strcasecmp(o->server, labels[i]) == 0)
+            label = labels[i];
+    fprintf(f, "%s site: %s\n", label, cfg->base_url);
+    fprintf(f, "Searching for %zu flag%s: ", cfg->n_codes, cfg->n_codes == 1 ? "" : "s");
+    if (cfg->n_codes <= 10) /* the book lists up to ten codes, else the first and last */
+        for (size_t i = 0; i < cfg->n_codes; i++)
+            fprintf(f, "%s%s", i ? ", " : "", cfg->codes[i]);
+    else
+        fprintf(f, "from %s to %s", cfg->codes[0], cfg->codes[cfg->n_codes - 1]);
+    fprintf(f, "\n%u concurrent connection%s will be used.\n", concurrency,
+            concurrency == 1 ? "" : "s");
+}
+
 const struct workload_def flags_workload_def = {
     .name = "flags",
     .longopts = flags_longopts,
@@ -507,6 +529,7 @@ const struct workload_def flags_workload_def = {
     .label = flags_label,
     .summary = flags_summary,
     .json = flags_json,
+    .opening = flags_opening,
     .sweep_option = 'm',
     .needs_server = true,
 };

@@ -73,6 +73,9 @@ struct workload_def {
     int (*json)(struct json_t *record, const struct workload_tally *t, const void *ctx);
                              /* optional: the workload's own --json fields, added after
                               * the common ones; 0, or a negative errno */
+    void (*opening)(FILE *f, const void *ctx, const struct cli_options *o, unsigned concurrency);
+                             /* optional: with -v, the lines a run opens with, before the
+                              * per-job lines (flags: the book's initial_report) */
 
     /* for the harness (bench/) */
     char sweep_option;       /* the option a sweep varies: 'm' or 'w' (= sizing) */
