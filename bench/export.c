@@ -12,15 +12,15 @@
 void export_usage(FILE *f)
 {
     fprintf(f,
-        "usage: concbench export RESULTS.csv [-o FILE]\n"
-        "\n"
-        "Writes each validated driver's speedup over sequential as github-action-benchmark's\n"
-        "customBiggerIsBetter JSON: [{\"name\": \"flags LOCAL coroutine\", \"unit\": \"x\",\n"
-        "\"value\": 3.2, \"extra\": ...}], the same names as the run's .bench.json (times,\n"
-        "customSmallerIsBetter). FILE defaults to RESULTS with .csv replaced by .speedup.json\n"
-        "(results/latest.csv → results/latest.speedup.json).\n"
-        "\n"
-        "Exit: 0 written, 1 RESULTS unreadable or FILE unwritable, 2 bad usage.\n");
+            "usage: concbench export RESULTS.csv [-o FILE]\n"
+            "\n"
+            "Writes each validated driver's speedup over sequential as github-action-benchmark's\n"
+            "customBiggerIsBetter JSON: [{\"name\": \"flags LOCAL coroutine\", \"unit\": \"x\",\n"
+            "\"value\": 3.2, \"extra\": ...}], the same names as the run's .bench.json (times,\n"
+            "customSmallerIsBetter). FILE defaults to RESULTS with .csv replaced by .speedup.json\n"
+            "(results/latest.csv → results/latest.speedup.json).\n"
+            "\n"
+            "Exit: 0 written, 1 RESULTS unreadable or FILE unwritable, 2 bad usage.\n");
 }
 
 /* Same scheme as run.c's write_bench_json, so that both series line up by name. */
@@ -44,18 +44,16 @@ long export_speedups(const struct results_file *f, const char *path, char *err, 
         const struct results_row *r = &f->rows[i];
         double speedup, median, cv;
         /* sequential is 1× by definition; an unvalidated row has no speedup worth a point */
-        if (strcmp(results_get(r, RC_VERDICT), "ok") != 0 ||
-            !results_num(r, RC_SPEEDUP, &speedup))
+        if (strcmp(results_get(r, RC_VERDICT), "ok") != 0 || !results_num(r, RC_SPEEDUP, &speedup))
             continue;
         char name[256], extra[256];
         export_series_name(r, name, sizeof name);
         snprintf(extra, sizeof extra, "median %s s; CV %s%%; %s items; %s runs; commit %s",
                  results_num(r, RC_MEDIAN_S, &median) ? results_get(r, RC_MEDIAN_S) : "?",
                  results_num(r, RC_CV_PCT, &cv) ? results_get(r, RC_CV_PCT) : "?",
-                 results_get(r, RC_ITEMS), results_get(r, RC_RUNS),
-                 results_get(r, RC_GIT_COMMIT));
-        if (json_array_append_new(arr, json_pack("{s:s, s:s, s:f, s:s}", "name", name, "unit",
-                                                 "x", "value", speedup, "extra", extra)) != 0) {
+                 results_get(r, RC_ITEMS), results_get(r, RC_RUNS), results_get(r, RC_GIT_COMMIT));
+        if (json_array_append_new(arr, json_pack("{s:s, s:s, s:f, s:s}", "name", name, "unit", "x",
+                                                 "value", speedup, "extra", extra)) != 0) {
             json_decref(arr);
             snprintf(err, errlen, "out of memory");
             return -1;

@@ -22,11 +22,12 @@
 #define HISTORY_GNUPLOT_TIMEOUT_S 60.0
 #define HISTORY_PANEL_HEIGHT_PX 420
 #define HISTORY_WIDTH_PX 1100
-#define HISTORY_LOG_SPAN 8.0  /* max/min above this: a logarithmic y axis */
+#define HISTORY_LOG_SPAN 8.0 /* max/min above this: a logarithmic y axis */
 
 void history_usage(FILE *f)
 {
-    fprintf(f,
+    fprintf(
+        f,
         "usage: concbench history RESULTS.csv... [--base FILE] [--plot OUT] [--markdown]\n"
         "                         [--color auto|always|never]\n"
         "\n"
@@ -52,14 +53,14 @@ void history_usage(FILE *f)
 
 /* One run: the rows of one run_id, whichever file they came from. */
 struct hist_run {
-    const char *run_id, *date, *commit;  /* borrowed from the first row seen */
+    const char *run_id, *date, *commit; /* borrowed from the first row seen */
     bool base;
 };
 
 /* One row of one run. */
 struct hist_row {
     const struct results_row *row;
-    size_t run;                          /* index into runs */
+    size_t run; /* index into runs */
 };
 
 /* Everything read, and the configurations in order of first appearance. */
@@ -70,15 +71,15 @@ struct history {
     size_t n_runs;
     struct hist_row *rows;
     size_t n_rows;
-    size_t *configs;                     /* index into rows of each configuration's first row */
+    size_t *configs; /* index into rows of each configuration's first row */
     size_t n_configs;
 };
 
 /* The columns that make a configuration the same one from run to run: compare's key, so
  * that a table here lines up with what the gate matched. */
 static const enum results_col key_cols[] = {
-    RC_WORKLOAD, RC_PROFILE, RC_DRIVER, RC_SWEEP_PARAM, RC_SWEEP_VALUE, RC_ITEMS,
-    RC_SIZE_BYTES, RC_DELAY_MS, RC_WORKERS, RC_CONCURRENCY, RC_CORES, RC_DOWNLOADS,
+    RC_WORKLOAD,   RC_PROFILE,  RC_DRIVER,  RC_SWEEP_PARAM, RC_SWEEP_VALUE, RC_ITEMS,
+    RC_SIZE_BYTES, RC_DELAY_MS, RC_WORKERS, RC_CONCURRENCY, RC_CORES,       RC_DOWNLOADS,
 };
 #define N_KEY_COLS (sizeof key_cols / sizeof key_cols[0])
 
@@ -205,11 +206,12 @@ static void config_title(const struct results_row *r, char *buf, size_t len)
 {
     const char *prof = results_get(r, RC_PROFILE), *sw = results_get(r, RC_SWEEP_PARAM);
     const char *dl = results_get(r, RC_DOWNLOADS);
-    snprintf(buf, len, "%s%s%s · %s%s%s%s%s%s · workers %s · concurrency %s · %s cores · %s %s"
-             "%s%s", results_get(r, RC_WORKLOAD), *prof ? " · " : "", prof,
-             results_get(r, RC_DRIVER), *sw ? " (" : "", sw, *sw ? "=" : "",
-             *sw ? results_get(r, RC_SWEEP_VALUE) : "", *sw ? ")" : "",
-             results_get(r, RC_WORKERS), results_get(r, RC_CONCURRENCY),
+    snprintf(buf, len,
+             "%s%s%s · %s%s%s%s%s%s · workers %s · concurrency %s · %s cores · %s %s"
+             "%s%s",
+             results_get(r, RC_WORKLOAD), *prof ? " · " : "", prof, results_get(r, RC_DRIVER),
+             *sw ? " (" : "", sw, *sw ? "=" : "", *sw ? results_get(r, RC_SWEEP_VALUE) : "",
+             *sw ? ")" : "", results_get(r, RC_WORKERS), results_get(r, RC_CONCURRENCY),
              results_get(r, RC_CORES), results_get(r, RC_ITEMS),
              strcmp(results_get(r, RC_WORKLOAD), "sha") == 0 ? "jobs" : "codes",
              *dl ? " · downloads " : "", dl);
@@ -286,8 +288,8 @@ static void print_config(FILE *f, const struct history *h, size_t c, bool markdo
         const char *v = results_get(r, RC_VERDICT);
         bool bad = *v && strcmp(v, "ok") != 0 && strcmp(v, "reference") != 0;
         snprintf(note, sizeof note, "%s%s%s%s%s", h->runs[run].base ? "baseline" : "",
-                 h->runs[run].base && (noisy || bad) ? ", " : "", noise,
-                 noisy && bad ? ", " : "", bad ? v : "");
+                 h->runs[run].base && (noisy || bad) ? ", " : "", noise, noisy && bad ? ", " : "",
+                 bad ? v : "");
         const char *cells[N_COLS] = {date, h->runs[run].commit, median, speedup, cv, change, note};
         table_add(&t, cells);
     }
@@ -301,8 +303,10 @@ static void print_config(FILE *f, const struct history *h, size_t c, bool markdo
 static const char *driver_colour(const char *d)
 {
     static const char *const known[][2] = {
-        {"sequential", "#7f7f7f"}, {"threadpool", "#1f77b4"},
-        {"processpool", "#ff7f0e"}, {"coroutine", "#2ca02c"},
+        {"sequential", "#7f7f7f"},
+        {"threadpool", "#1f77b4"},
+        {"processpool", "#ff7f0e"},
+        {"coroutine", "#2ca02c"},
     };
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         if (strcmp(d, known[i][0]) == 0)
@@ -403,12 +407,16 @@ static int write_plot(const struct history *h, const char *dir, char *err, size_
     fprintf(g, ") font \",8\"\n");
     for (size_t run = 0; run < h->n_runs; run++)
         if (h->runs[run].base)
-            fprintf(g, "set arrow from %zu, graph 0 to %zu, graph 1 nohead dt 2 lw 2 "
-                       "lc rgb \"#d62728\" front\n"
-                       "set label \"baseline\" at %zu, graph 1 offset 0.5, -1 left "
-                       "tc rgb \"#d62728\" front\n", run + 1, run + 1, run + 1);
-    fprintf(g, "set multiplot layout %zu,1 title \"concbench history — median per run "
-               "(LOCAL solid, DELAY dashed, ERROR dotted)\"\n", n_wl);
+            fprintf(g,
+                    "set arrow from %zu, graph 0 to %zu, graph 1 nohead dt 2 lw 2 "
+                    "lc rgb \"#d62728\" front\n"
+                    "set label \"baseline\" at %zu, graph 1 offset 0.5, -1 left "
+                    "tc rgb \"#d62728\" front\n",
+                    run + 1, run + 1, run + 1);
+    fprintf(g,
+            "set multiplot layout %zu,1 title \"concbench history — median per run "
+            "(LOCAL solid, DELAY dashed, ERROR dotted)\"\n",
+            n_wl);
     size_t block = 0;
     for (size_t w = 0; w < n_wl; w++) {
         /* The y axis fits the panel's data: logarithmic when it spans more than
@@ -424,8 +432,9 @@ static int write_plot(const struct history *h, const char *dir, char *err, size_
                 }
             }
         if (hi > 0 && hi / lo > HISTORY_LOG_SPAN) /* tics at 1, 2, 5 × 10^k */
-            fprintf(g, "set logscale y\nset yrange [%g:%g]\nset ytics (0.001, 0.002, 0.005, "
-                       "0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500)\n",
+            fprintf(g,
+                    "set logscale y\nset yrange [%g:%g]\nset ytics (0.001, 0.002, 0.005, "
+                    "0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500)\n",
                     lo / 1.25, hi * 1.25);
         else
             fprintf(g, "unset logscale y\nset yrange [0:%g]\nset ytics autofreq\n",
@@ -461,10 +470,12 @@ static int write_plot(const struct history *h, const char *dir, char *err, size_
                 named = strcmp(results_get(o, RC_WORKLOAD), wls[w]) == 0 && plotted(h, k) &&
                         strcmp(other, label) == 0;
             }
-            fprintf(g, "%s \"%s\" index %zu using 1:2 with linespoints lw 2 pt 7 ps 0.8 "
-                       "dt %d lc rgb \"%s\" %s \"%s\"", first ? "" : ",", data, block,
-                    profile_dash(prof), driver_colour(results_get(key, RC_DRIVER)),
-                    named ? "notitle" : "title", named ? "" : esc);
+            fprintf(g,
+                    "%s \"%s\" index %zu using 1:2 with linespoints lw 2 pt 7 ps 0.8 "
+                    "dt %d lc rgb \"%s\" %s \"%s\"",
+                    first ? "" : ",", data, block, profile_dash(prof),
+                    driver_colour(results_get(key, RC_DRIVER)), named ? "notitle" : "title",
+                    named ? "" : esc);
             first = false;
             block++;
         }
@@ -525,8 +536,8 @@ static int draw_plot(const struct history *h, const char *dir, const char *out, 
         char captured[256];
         char log[4096];
         text_fmt(log, sizeof log, "%s/gnuplot.err", dir);
-        int st = spawn_capture(argv, log, captured, sizeof captured, HISTORY_GNUPLOT_TIMEOUT_S,
-                               err, errlen);
+        int st = spawn_capture(argv, log, captured, sizeof captured, HISTORY_GNUPLOT_TIMEOUT_S, err,
+                               errlen);
         if (st < 0)
             return -1;
         if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
@@ -549,13 +560,16 @@ static int plot_history(const struct history *h, const char *out_arg)
     const char *tmpdir = getenv("TMPDIR");
     if (text_fmt(out, sizeof out, "%.*s", (int)n, out_arg) != 0 ||
         text_fmt(dir, sizeof dir, "%s/concbench-history.XXXXXX",
-                 tmpdir && *tmpdir ? tmpdir : "/tmp") != 0 || !mkdtemp(dir)) {
+                 tmpdir && *tmpdir ? tmpdir : "/tmp") != 0 ||
+        !mkdtemp(dir)) {
         fprintf(stderr, "concbench: history: cannot make a scratch directory: %s\n",
                 strerror(errno));
         return 1;
     }
-    int rc = write_plot(h, dir, err, sizeof err) == 0 &&
-             draw_plot(h, dir, out, err, sizeof err) == 0 ? 0 : 1;
+    int rc =
+        write_plot(h, dir, err, sizeof err) == 0 && draw_plot(h, dir, out, err, sizeof err) == 0
+            ? 0
+            : 1;
     if (rc)
         fprintf(stderr, "concbench: history: %s\n", err);
     else
@@ -589,7 +603,8 @@ int history_main(int argc, char **argv)
         } else if (strcmp(a, "--markdown") == 0) {
             markdown = true;
         } else if ((strcmp(a, "--base") == 0 || strcmp(a, "--plot") == 0 ||
-                    strcmp(a, "--color") == 0) && i + 1 < argc) {
+                    strcmp(a, "--color") == 0) &&
+                   i + 1 < argc) {
             *(a[2] == 'b' ? &base : a[2] == 'p' ? &plot : &color) = argv[++i];
         } else if (a[0] != '-') {
             paths[n_paths++] = a;
@@ -601,8 +616,10 @@ int history_main(int argc, char **argv)
         }
     }
     if (table_color_choose(color, stdout) != 0) {
-        fprintf(stderr, "concbench: history: bad value for --color: '%s' (want auto, always "
-                "or never)\n", color);
+        fprintf(stderr,
+                "concbench: history: bad value for --color: '%s' (want auto, always "
+                "or never)\n",
+                color);
         free(paths);
         return 2;
     }
