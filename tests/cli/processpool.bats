@@ -207,4 +207,8 @@ none_left() {
   run "$BIN/$DRIVER" --help
   assert_success
   assert_output --partial "default 20, at most 256"
+  # above the maximum is no error: clamped, with a note
+  run "$BIN/$DRIVER" sha -j 1 -n 1K -w 257
+  assert_success
+  assert_output --partial "-w 257 is above this driver's maximum; using 256"
 }
