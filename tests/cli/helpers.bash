@@ -9,9 +9,23 @@
 #                                 Idempotent: safe in teardown after a test already stopped it
 #   flagd_stats [QUERY]           GET /stats (flagd_stats '?reset=1' to zero the counters)
 #   wait_for FILE REGEX           until a line of FILE matches (a run in the background)
+#   wait_in_flight N              until flagd has N requests in flight (/stats)
 #
-# Logs go to $BATS_TEST_TMPDIR/flagd.N.{out,err}; a failed start fails the test and shows
-# flagd's stderr.
+# What flagd serves, from its own plan (flagd --plan lists every code of its root), so that
+# no count is copied from the flag package installed today:
+#   served_codes                  the codes flagd has a flag for, one a line
+#   book_found / every_found      how many of the book's 194 codes / of AA..ZZ it serves
+#
+# References, computed once per file in setup_file (a driver's test compares its run with
+# bin/sequential's on the same listener and arguments, without running sequential each time):
+#   ref_flagd_start OPTIONS       a flagd of setup_file's own, with OPTIONS (give the seed
+#                                 the tests use: ERROR's statuses depend on it, not on delays)
+#   ref_make LISTENER ARGS...     bin/sequential flags ARGS -s LISTENER's URL --json once,
+#                                 into ref_dir LISTENER ARGS...: record.json, files/, stderr
+#   ref_dir LISTENER ARGS...      where that reference is (fails the test when there is none)
+#
+# Logs go to $BATS_TEST_TMPDIR/flagd.N.{out,err} ($BATS_FILE_TMPDIR in setup_file); a
+# failed start fails the test and shows flagd's stderr.
 
 load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
@@ -25,6 +39,7 @@ FLAGD_READY_TIMEOUT_S=${FLAGD_READY_TIMEOUT_S:-5} # flagd is ready in ~20 ms; AS
 FLAGD_STOP_TIMEOUT_S=5                            # then SIGKILL
 FLAGD_POLL_S=0.02
 FLAGD_STARTS=0
+HOLD_MS=600000 # flagd --delay that holds answers longer than any test (flagd's maximum)
 
 # flagd_ready_lines FILE: how many of the LOCAL/DELAY/ERROR ready lines FILE holds
 flagd_ready_lines() {
@@ -48,8 +63,9 @@ flagd_start() {
     flagd_stop
   fi
   FLAGD_STARTS=$((FLAGD_STARTS + 1))
-  FLAGD_OUT=$BATS_TEST_TMPDIR/flagd.$FLAGD_STARTS.out
-  FLAGD_ERR=$BATS_TEST_TMPDIR/flagd.$FLAGD_STARTS.err
+  local logs=${BATS_TEST_TMPDIR:-$BATS_FILE_TMPDIR} # setup_file has no test directory
+  FLAGD_OUT=$logs/flagd.$FLAGD_STARTS.out
+  FLAGD_ERR=$logs/flagd.$FLAGD_STARTS.err
   # 3>&-: bats waits for whoever holds its fd 3; a server must not hold up the run.
   "$BIN/flagd" --port 0 "$@" >"$FLAGD_OUT" 2>"$FLAGD_ERR" 3>&- &
   FLAGD_PID=$!
@@ -115,4 +131,68 @@ wait_for() {
   echo "no line matching '$2' in $1:" >&2
   cat "$1" >&2
   return 1
+}
+
+# wait_in_flight N: until flagd's /stats shows N requests in flight (a run in the background
+# against answers held far longer than the test lasts); 40 s bound only a failure
+wait_in_flight() {
+  local now
+  for _ in $(seq 800); do
+    now=$(flagd_stats | jq .in_flight) || return 1
+    [ "$now" -ge "$1" ] && return 0
+    sleep 0.05
+  done
+  echo "flagd never had $1 requests in flight; /stats: $(flagd_stats)" >&2
+  return 1
+}
+
+BOOK_CODES=$(cd "$BATS_TEST_DIRNAME" && pwd)/book_codes.txt
+
+# served_codes: every code flagd has a flag for (its plan lists each code of its root),
+# upper case, one a line; computed once per file
+served_codes() {
+  local f=$BATS_FILE_TMPDIR/served_codes
+  if [ ! -s "$f" ]; then
+    "$BIN/flagd" --plan | awk '{ print $1 }' >"$f.$$" && mv "$f.$$" "$f"
+  fi
+  cat "$f"
+}
+
+# book_found: how many of the book's 194 codes flagd serves (the rest are not found)
+book_found() { grep -cxFf <(served_codes) "$BOOK_CODES"; }
+
+# every_found: how many of AA..ZZ flagd serves
+every_found() { served_codes | grep -c '^[A-Z][A-Z]$'; }
+
+# book_count: how many codes -a asks for
+book_count() { grep -c . "$BOOK_CODES"; }
+
+# ---- references from bin/sequential, once per file -----------------------------------
+
+# ref_key LISTENER ARGS...: a directory name for that run
+ref_key() { tr -c 'A-Za-z0-9\n' _ <<<"$*"; }
+
+ref_flagd_start() {
+  flagd_start "$@"
+  REF_LOCAL_URL=$LOCAL_URL REF_DELAY_URL=$DELAY_URL REF_ERROR_URL=$ERROR_URL
+}
+
+# ref_make LISTENER ARGS...: bin/sequential flags ARGS against the reference flagd's
+# LISTENER (LOCAL, DELAY or ERROR); must succeed
+ref_make() {
+  local listener=$1 url dir
+  url=REF_${1}_URL
+  shift
+  dir=$BATS_FILE_TMPDIR/ref/$(ref_key "$listener" "$@")
+  mkdir -p "$dir"
+  "$BIN/sequential" flags "$@" -s "${!url}" -o "$dir/files" --json >"$dir/record.json" 2>"$dir/stderr" ||
+    fail "reference: sequential flags $* -s $listener failed: $(cat "$dir/stderr")"
+}
+
+# ref_dir LISTENER ARGS...: the directory of a reference ref_make made in setup_file
+ref_dir() {
+  local dir
+  dir=$BATS_FILE_TMPDIR/ref/$(ref_key "$@")
+  [ -s "$dir/record.json" ] || { echo "no reference for '$*': add ref_make $* to setup_file" >&2; return 1; }
+  echo "$dir"
 }
