@@ -14,6 +14,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -30,8 +31,10 @@
 #include "threadpool.h"
 
 /* ================================================================================== */
-/* The server: GET /ok/N → 200 "hello N"; /delay/MS → 200 after MS ms; /flags/xx/xx.gif → a
- * small body; /flags/xx/metadata.json → {"country":"Test Land"}; anything else → 404. */
+/* The server: GET /ok/N → 200 "hello N"; /delay/MS → 200 after MS ms; /hold → 200 once
+ * srv.hold_gate requests are in flight at once (HOLD_GUARD_MS bounds only a failure);
+ * /flags/xx/xx.gif → a small body; /flags/xx/metadata.json → {"country":"Test Land"};
+ * anything else → 404. */
 
 struct server {
     pthread_t thread;
@@ -40,14 +43,19 @@ struct server {
     struct event *poll;
     int port;
     atomic_int in_flight, max_in_flight, requests;
+    atomic_int hold_gate;        /* /hold answers wait until this many are in flight */
     atomic_bool quit;
 };
+
+#define HOLD_GUARD_MS 10000      /* a /hold never released in time fails its test, not hangs */
+#define NEVER_MS 60000           /* an answer later than any test lasts */
 
 static struct server srv;
 
 struct delayed {
     struct evhttp_request *req;
     struct event *ev;
+    bool held;                   /* a /hold, released at the gate */
     struct delayed *prev, *next; /* still unanswered: freed by server_down */
 };
 
@@ -77,6 +85,17 @@ static void on_delay_done(evutil_socket_t fd, short what, void *arg)
     free(d);
 }
 
+/* Answer every /hold now (the gate is reached). */
+static void release_held(void)
+{
+    struct delayed *next;
+    for (struct delayed *d = delayed_list; d; d = next) {
+        next = d->next;
+        if (d->held)
+            on_delay_done(-1, 0, d);
+    }
+}
+
 static void on_request(struct evhttp_request *req, void *arg)
 {
     (void)arg;
@@ -91,8 +110,12 @@ static void on_request(struct evhttp_request *req, void *arg)
     if (sscanf(uri, "/ok/%d", &n) == 1) {
         snprintf(body, sizeof body, "hello %d", n);
         reply(req, 200, body);
-    } else if (sscanf(uri, "/delay/%d", &ms) == 1) {
+    } else if (sscanf(uri, "/delay/%d", &ms) == 1 || strcmp(uri, "/hold") == 0) {
+        bool held = strcmp(uri, "/hold") == 0;
+        if (held)
+            ms = HOLD_GUARD_MS;
         struct delayed *d = calloc(1, sizeof *d);
+        d->held = held;
         d->req = req;
         d->next = delayed_list;
         if (d->next)
@@ -101,6 +124,8 @@ static void on_request(struct evhttp_request *req, void *arg)
         d->ev = evtimer_new(srv.base, on_delay_done, d);
         struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
         evtimer_add(d->ev, &tv);
+        if (held && atomic_load(&srv.in_flight) >= atomic_load(&srv.hold_gate))
+            release_held();
     } else if (strstr(uri, "/metadata.json")) {
         reply(req, 200, "{\"country\": \"Test Land\", \"tld\": \".tl\"}");
     } else if (strncmp(uri, "/flags/", 7) == 0 && strstr(uri, ".gif")) {
@@ -167,6 +192,7 @@ static void server_reset(void)
 {
     atomic_store(&srv.max_in_flight, 0);
     atomic_store(&srv.requests, 0);
+    atomic_store(&srv.hold_gate, 1);
 }
 
 /* ================================================================================== */
@@ -312,15 +338,18 @@ static void a_reused_handle_reuses_its_connection(void **state)
 static void a_semaphore_bounds_what_the_server_sees_in_flight(void **state)
 {
     (void)state;
-    enum { N = 40, BOUND = 8 };
+    enum { N = 40, BOUND = 8 }; /* N a multiple of BOUND: every wave reaches the gate */
     server_reset();
+    /* answers wait until BOUND requests are in flight: the server sees BOUND at once however
+     * slowly they come, and a client that never reaches BOUND is answered only at the guard */
+    atomic_store(&srv.hold_gate, BOUND);
     struct env e;
     env_up(&e, NULL, &(struct loop_config){.max_connections = BOUND});
     coro_sem_init(&e.sem, BOUND);
     struct client c[N];
     memset(c, 0, sizeof c);
     for (int i = 0; i < N; i++) {
-        snprintf(c[i].path, sizeof c[i].path, "/delay/50");
+        snprintf(c[i].path, sizeof c[i].path, "/hold");
         c[i].use_sem = true;
     }
     spawn_clients(&e, c, N);
@@ -340,7 +369,7 @@ static void a_slow_answer_times_out_as_curl_says(void **state)
     struct env e;
     env_up(&e, NULL, NULL);
     struct client c = {.timeout_ms = 100};
-    snprintf(c.path, sizeof c.path, "/delay/2000");
+    snprintf(c.path, sizeof c.path, "/delay/%d", NEVER_MS); /* only the timeout can end it */
     spawn_clients(&e, &c, 1);
     env_run(&e);
     assert_int_equal(c.rc, CURLE_OPERATION_TIMEDOUT);
@@ -385,6 +414,7 @@ struct job {
     pthread_t ran_on;
     int ran;
     unsigned sleep_us;
+    sem_t *gate;              /* when set: wait for it before running */
     int rc;
 };
 
@@ -392,6 +422,8 @@ static void job_fn(struct tpool_work *item, void *thread_state)
 {
     (void)thread_state;
     struct job *j = item->arg;
+    if (j->gate)
+        sem_wait(j->gate);
     if (j->sleep_us)
         usleep(j->sleep_us);
     j->ran_on = pthread_self();
@@ -439,6 +471,21 @@ static void executor_work_runs_on_a_pool_thread_and_resumes_its_task(void **stat
     tpool_destroy(p);
 }
 
+struct stop_then_open {
+    struct env *e;
+    sem_t *gate;
+    int n;
+};
+
+/* Stop the loop, then let the work that was already running end. */
+static void stops_the_loop_then_opens_the_gate(void *arg)
+{
+    struct stop_then_open *so = arg;
+    loop_stop(so->e->l);
+    for (int i = 0; i < so->n; i++) /* one per job: a wrong run would not hang, but count */
+        sem_post(so->gate);
+}
+
 static void loop_stop_cancels_queued_work_which_then_never_runs(void **state)
 {
     (void)state;
@@ -446,15 +493,21 @@ static void loop_stop_cancels_queued_work_which_then_never_runs(void **state)
     struct tpool *p = pool_new(1, N);
     struct env e;
     env_up(&e, NULL, &(struct loop_config){.executor = p, .executor_slots = N});
+    /* Every job waits at a gate that opens only after loop_stop: the one thread holds at
+     * most the first job when the stop comes, however the threads are scheduled. */
+    sem_t gate;
+    assert_int_equal(sem_init(&gate, 0, 0), 0);
     struct job j[N];
     memset(j, 0, sizeof j);
     for (int i = 0; i < N; i++) {
         j[i].l = e.l;
-        j[i].sleep_us = 100000;
+        j[i].gate = &gate;
         assert_int_equal(coro_spawn(e.s, awaits_job, &j[i], NULL), 0);
     }
-    assert_int_equal(coro_spawn(e.s, stops_the_loop, &e, NULL), 0);
+    struct stop_then_open so = {.e = &e, .gate = &gate, .n = N};
+    assert_int_equal(coro_spawn(e.s, stops_the_loop_then_opens_the_gate, &so, NULL), 0);
     env_run(&e);
+    sem_destroy(&gate);
     int cancelled = 0;
     for (int i = 0; i < N; i++) {
         assert_true(j[i].rc == 0 || j[i].rc == -ECANCELED);
