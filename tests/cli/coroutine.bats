@@ -103,11 +103,7 @@ slow_flagd() {
   found=$(book_found)
   assert_output --partial "$found downloaded. $(($(book_count) - found)) not found. 0 errors."
   [ "$(ls out | wc -l)" -eq "$found" ]
-  for f in out/*.gif; do
-    cc=$(basename "$f" .gif)
-    [[ $cc =~ ^[A-Z]{2}$ ]]
-    cmp "$f" "$ROOT/${cc,,}.gif"
-  done
+  [ "$(same_as_root out)" -eq "$found" ]
   [ -z "$(find out -name '.*' -type f)" ]
 }
 
@@ -154,10 +150,11 @@ slow_flagd() {
 @test "10,140 transfers with 10,000 at once: no errors, and flagd saw 10,000 in flight" {
   slow_flagd 1000
   flagd_stats '?reset=1' >/dev/null
-  run "$BIN/$DRIVER" flags -e --repeat 15 -m 10000 --no-save -s "$DELAY_URL" --json
+  # -t 60: how long 10,000 transfers take on a loaded machine is not what this proves
+  run "$BIN/$DRIVER" flags -e --repeat 15 -m 10000 -t 60 --no-save -s "$DELAY_URL" --json
   assert_success
   [ "$(json items)" -eq $((15 * 676)) ]
-  [ "$(json errors)" -eq 0 ]
+  [ "$(json errors)" -eq 0 ] || fail "errors: $(json error_reasons)"
   [ "$(json ok)" -eq $((15 * $(every_found))) ]
   [ "$(json not_found)" -eq $((15 * (676 - $(every_found)))) ]
   [ "$(flagd_stats | jq .max_in_flight)" -le 10000 ]

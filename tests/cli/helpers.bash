@@ -167,6 +167,25 @@ every_found() { served_codes | grep -c '^[A-Z][A-Z]$'; }
 # book_count: how many codes -a asks for
 book_count() { grep -c . "$BOOK_CODES"; }
 
+FLAGS_ROOT=/usr/share/flags/countries/16x11 # the root flagd serves by default
+
+# same_as_root DIR: every file in DIR is CC.gif, byte-equal to the root's cc.gif; prints how
+# many (one sha256sum per side, not a cmp per file). Dot files are the caller's business.
+same_as_root() {
+  local names bad
+  names=$(cd "$1" && ls) || return 1
+  [ -n "$names" ] || { echo 0; return 0; }
+  if bad=$(grep -vxE '[A-Z]{2}\.gif' <<<"$names"); then
+    echo "unexpected file(s) in $1: $bad" >&2
+    return 1
+  fi
+  # shellcheck disable=SC2086 # names is a list of CC.gif words
+  diff <(cd "$1" && sha256sum $names) \
+       <(cd "$FLAGS_ROOT" && sha256sum ${names,,} | awk '{ print $1 "  " toupper(substr($2, 1, 2)) ".gif" }') >&2 ||
+    return 1
+  grep -c . <<<"$names"
+}
+
 # ---- references from bin/sequential, once per file -----------------------------------
 
 # ref_key LISTENER ARGS...: a directory name for that run

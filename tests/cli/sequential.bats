@@ -54,10 +54,7 @@ free_port() {
   assert_output --partial "$found downloaded. $(($(book_count) - found)) not found. 0 errors."
   assert_output --regexp "Elapsed time: [0-9]+\.[0-9]{2}s"
   [ "$(ls out | wc -l)" -eq "$found" ]
-  for f in out/*.gif; do
-    cc=$(basename "$f" .gif)
-    cmp "$f" "$ROOT/${cc,,}.gif"
-  done
+  [ "$(same_as_root out)" -eq "$found" ]
   [ -z "$(find out -name '.*' -type f)" ]
 }
 

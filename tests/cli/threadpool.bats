@@ -89,11 +89,7 @@ slow_flagd() {
   found=$(book_found)
   assert_output --partial "$found downloaded. $(($(book_count) - found)) not found. 0 errors."
   [ "$(ls out | wc -l)" -eq "$found" ]
-  for f in out/*.gif; do
-    cc=$(basename "$f" .gif)
-    [[ $cc =~ ^[A-Z]{2}$ ]]
-    cmp "$f" "$ROOT/${cc,,}.gif"
-  done
+  [ "$(same_as_root out)" -eq "$found" ]
   [ -z "$(find out -name '.*' -type f)" ]
 }
 
