@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # Runs every cmocka unit test and every bats file as TAP, and ends with one line
 # "N passed, N failed" (", N skipped" when some were). Exit 1 when any failed or none ran.
+# The bats tests run TEST_JOBS at a time (default: 3 per CPU, as most of them wait on
+# flagd's delays rather than compute), files and tests within a file alike; each starts
+# its own flagd on free ports. TEST_JOBS=1 runs them one after another. A file that must
+# not share the machine with itself sets BATS_NO_PARALLELIZE_WITHIN_FILE in setup_file.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 export BIN=${BIN:-bin}
+TEST_JOBS=${TEST_JOBS:-$(( $(nproc 2>/dev/null || echo 1) * 3 ))}
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
@@ -15,8 +20,16 @@ for t in "$BUILD"/tests/test_*; do
   CMOCKA_MESSAGE_OUTPUT=TAP "$t" 2>&1 | tee -a "$log" || status=1
 done
 if compgen -G "tests/cli/*.bats" >/dev/null; then
-  echo "# cli: bats tests/cli"
-  bats --tap --timing tests/cli 2>&1 | tee -a "$log" || status=1
+  jobs=()
+  if [ "$TEST_JOBS" -gt 1 ]; then
+    if command -v parallel >/dev/null; then
+      jobs=(--jobs "$TEST_JOBS")
+    else
+      echo "# GNU parallel is not installed (scripts/deps.sh installs it): bats tests run one at a time" >&2
+    fi
+  fi
+  echo "# cli: bats ${jobs[*]} tests/cli"
+  bats --tap --timing "${jobs[@]}" tests/cli 2>&1 | tee -a "$log" || status=1
 fi
 
 passed=$(grep -cE '^ok [0-9]+' "$log" | tr -d ' ')

@@ -20,6 +20,8 @@ READY_POLLS=300        # x 0.1 s for connflood to report every connection made
 SERVED_BOUND_S=30      # only bounds a failure (a starved client): not a speed asserted
 
 setup_file() {
+  # one attack at a time in this file (make test runs files, and other files' tests, beside it)
+  export BATS_NO_PARALLELIZE_WITHIN_FILE=true
   # wrk's and connflood's connections need more than the usual 1024 descriptors, and
   # flagd raises its soft limit only as far as the hard one it inherits from here. As root
   # the hard limit can be raised; elsewhere the idle test says so and skips.
