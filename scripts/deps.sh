@@ -13,6 +13,7 @@ PACKAGES=(
   libcsv-dev             # the harness reads results CSV (RFC 4180)
   libcmocka-dev          # unit tests
   bats bats-support bats-assert   # command-line tests
+  parallel               # bats --jobs: make test runs the bats files and tests side by side
   hyperfine              # whole-run timing
   gnuplot-nox            # plots
   famfamfam-flag-gif     # the flag images flagd serves
