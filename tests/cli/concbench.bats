@@ -22,7 +22,7 @@ teardown() {
   flagd_stop
   # Whatever a failed test left: never leak a server into the next one.
   local pids
-  pids=$(pgrep -f -- "flagd.*--seed $SEED") && kill $pids 2>/dev/null || true
+  pids=$(pgrep -f -- "flagd.*--seed $SEED( |$)") && kill $pids 2>/dev/null || true
 }
 
 need_flagd() {
@@ -31,9 +31,9 @@ need_flagd() {
 
 # No flagd of this test's seed and no process with this test's directory in its command line.
 assert_no_leftovers() {
-  run pgrep -af -- "flagd.*--seed $SEED"
+  run pgrep -af -- "flagd.*--seed $SEED( |$)"
   assert_failure
-  run pgrep -af -- "$BATS_TEST_TMPDIR"
+  run pgrep -af -- "$(test_dir_re)"
   assert_failure
 }
 
@@ -271,10 +271,10 @@ interrupt() {
     --seed "$SEED" --flagd "$FLAGD" --out out >stdout 2>stderr 3>&- &
   local pid=$!
   for _ in $(seq 200); do
-    pgrep -f -- "sequential flags .*$BATS_TEST_TMPDIR" >/dev/null && break
+    pgrep -f -- "sequential flags .*$(test_dir_re)" >/dev/null && break
     sleep 0.05
   done
-  pgrep -f -- "flagd.*--seed $SEED" >/dev/null
+  pgrep -f -- "flagd.*--seed $SEED( |$)" >/dev/null
   kill "-$1" "$pid"
   status=0
   wait "$pid" || status=$?

@@ -24,9 +24,9 @@ teardown() {
   rawhttpd_stop
   # whatever a failed test left running: never leak a process into the next test
   local pids
-  pids=$(pgrep -f -- "$BATS_TEST_TMPDIR") && kill -9 $pids 2>/dev/null || true
+  pids=$(pgrep -f -- "$(test_dir_re)") && kill -9 $pids 2>/dev/null || true
   if [ -n "${RUN_SEED:-}" ]; then # concbench run's own flagd
-    pids=$(pgrep -f -- "flagd.*--seed $RUN_SEED") && kill $pids 2>/dev/null || true
+    pids=$(pgrep -f -- "flagd.*--seed $RUN_SEED( |$)") && kill $pids 2>/dev/null || true
   fi
 }
 
@@ -120,7 +120,7 @@ rawhttpd_stop() {
 # below names an absolute -o under it, so a driver's forked workers do too)
 none_left() {
   local left
-  left=$(pgrep -af -- "$BATS_TEST_TMPDIR") || return 0
+  left=$(pgrep -af -- "$(test_dir_re)") || return 0
   echo "left running: $left" >&2
   return 1
 }
@@ -302,16 +302,16 @@ row_run_signal() {
     --delay 500 --seed "$seed" --flagd "$BIN/flagd" --out "$PWD/out" >stdout 2>stderr 3>&- &
   pid=$!
   for _ in $(seq 200); do
-    pgrep -f -- "sequential flags .*$BATS_TEST_TMPDIR" >/dev/null && break
+    pgrep -f -- "sequential flags .*$(test_dir_re)" >/dev/null && break
     sleep 0.05
   done
-  pgrep -f -- "flagd.*--seed $seed" >/dev/null
+  pgrep -f -- "flagd.*--seed $seed( |$)" >/dev/null
   kill "-$sig" "$pid"
   rc=0
   wait "$pid" || rc=$?
   [ "$rc" -eq "$status" ]
   grep -qx "concbench: run: interrupted by SIG$sig; flagd and the drivers stopped, no results written" stderr
-  ! pgrep -af -- "flagd.*--seed $seed" || fail "concbench run left its flagd running"
+  ! pgrep -af -- "flagd.*--seed $seed( |$)" || fail "concbench run left its flagd running"
   none_left
   [ -z "$(ls -A out)" ]
   [ -z "$(find "$BATS_TEST_TMPDIR" -mindepth 1 -name '.*')" ]

@@ -133,6 +133,10 @@ wait_for() {
   return 1
 }
 
+# test_dir_re: an extended regex (for pgrep -f) of this test's directory as a whole path:
+# when tests run side by side, test 11's must not match test 114's processes
+test_dir_re() { printf '%s(/|[[:space:]]|$)' "$BATS_TEST_TMPDIR"; }
+
 # wait_in_flight N: until flagd's /stats shows N requests in flight (a run in the background
 # against answers held far longer than the test lasts); 40 s bound only a failure
 wait_in_flight() {

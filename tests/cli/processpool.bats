@@ -151,7 +151,7 @@ none_left() {
   for p in $(pids_of_run "$1"); do
     ! kill -0 "$p" 2>/dev/null || { echo "worker $p still exists" >&2; return 1; }
   done
-  ! pgrep -f -- "$BATS_TEST_TMPDIR" >/dev/null
+  ! pgrep -f -- "$(test_dir_re)" >/dev/null
 }
 
 @test "a worker killed mid-run: its code is an error, the rest finish, exit 0, nothing left" {
