@@ -139,7 +139,7 @@ slow_flagd() {
   # -m reached: answers held far longer than the test, so that all 50 must be in flight
   # at once, however slowly they start; stopping flagd then ends them
   slow_flagd "$HOLD_MS"
-  "$BIN/$DRIVER" flags -a -m 50 -s "$DELAY_URL" -o out1 >stdout 2>stderr 3>&- &
+  "$BIN/$DRIVER" flags -a -m 50 -t "$HOLD_T_S" -s "$DELAY_URL" -o out1 >stdout 2>stderr 3>&- &
   pid=$!
   wait_in_flight 50
   [ "$(flagd_stats | jq .max_in_flight)" -eq 50 ]
@@ -164,7 +164,7 @@ slow_flagd() {
   # is in flight (flagd holds them far longer than the test); SIGINT then ends the run with
   # none answered. (Timings at this scale belong to make bench.)
   slow_flagd "$HOLD_MS"
-  "$BIN/$DRIVER" flags -e --repeat 15 -m 10000 --no-save -s "$DELAY_URL" >stdout 2>stderr 3>&- &
+  "$BIN/$DRIVER" flags -e --repeat 15 -m 10000 --no-save -t "$HOLD_T_S" -s "$DELAY_URL" >stdout 2>stderr 3>&- &
   pid=$!
   wait_in_flight 10000
   [ "$(flagd_stats | jq .max_in_flight)" -eq 10000 ]

@@ -98,6 +98,7 @@ assert_run_as_planned() {
 
 # rawhttpd_start MODE [SIZE]: the misbehaving test server; RAW_URL is its /flags base
 rawhttpd_start() {
+  : >rawhttpd.out # before the child opens it: the first poll may come first
   "$FIXTURES/rawhttpd" "$@" >rawhttpd.out 2>rawhttpd.err 3>&- &
   RAWHTTPD_PID=$!
   for _ in $(seq 200); do

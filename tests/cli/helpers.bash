@@ -40,6 +40,8 @@ FLAGD_STOP_TIMEOUT_S=5                            # then SIGKILL
 FLAGD_POLL_S=0.02
 FLAGD_STARTS=0
 HOLD_MS=600000 # flagd --delay that holds answers longer than any test (flagd's maximum)
+HOLD_T_S=3600  # a driver's -t against held answers: no transfer may time out and hand its
+               # slot to another request while the test waits for every one in flight
 
 # flagd_ready_lines FILE: how many of the LOCAL/DELAY/ERROR ready lines FILE holds
 flagd_ready_lines() {
@@ -138,13 +140,14 @@ wait_for() {
 test_dir_re() { printf '%s(/|[[:space:]]|$)' "$BATS_TEST_TMPDIR"; }
 
 # wait_in_flight N: until flagd's /stats shows N requests in flight (a run in the background
-# against answers held far longer than the test lasts); 40 s bound only a failure
+# against answers held far longer than the test lasts); 120 s bound only a failure (a SYN
+# dropped from a full accept queue is sent again after 1, 3, 7, 15, 31 s)
 wait_in_flight() {
   local now
-  for _ in $(seq 800); do
+  for _ in $(seq 1200); do
     now=$(flagd_stats | jq .in_flight) || return 1
     [ "$now" -ge "$1" ] && return 0
-    sleep 0.05
+    sleep 0.1
   done
   echo "flagd never had $1 requests in flight; /stats: $(flagd_stats)" >&2
   return 1

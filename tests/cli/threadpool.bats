@@ -127,7 +127,7 @@ slow_flagd() {
   # -m reached: answers held far longer than the test, so that all 5 must be in flight at
   # once, however slowly the workers start; stopping flagd then ends them
   slow_flagd "$HOLD_MS"
-  "$BIN/$DRIVER" flags -a -l 20 -m 5 -s "$DELAY_URL" -o "$BATS_TEST_TMPDIR/out3" >stdout 2>stderr 3>&- &
+  "$BIN/$DRIVER" flags -a -l 20 -m 5 -t "$HOLD_T_S" -s "$DELAY_URL" -o "$BATS_TEST_TMPDIR/out3" >stdout 2>stderr 3>&- &
   pid=$!
   wait_in_flight 5
   [ "$(flagd_stats | jq .max_in_flight)" -eq 5 ]
