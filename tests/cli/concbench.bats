@@ -559,9 +559,10 @@ scale() {
 }
 
 @test "a driver that hangs is stopped at --timeout, marked FAILED, and the run goes on" {
+  # two 64 KiB jobs: the drivers that work end far inside --timeout, however loaded the machine
   run "$BIN/concbench" run --workload sha --quick --runs 1 --warmup 0 --timeout 2 --out out \
     --drivers sequential,stuck,threadpool --driver-path stuck="$FIXTURES/hanging-driver" \
-    --driver-path threadpool="$BIN/sequential"
+    --driver-path threadpool="$BIN/sequential" -- -j 2 -n 64K
   assert_failure 1
   assert_output --partial "timed out after 2 s"
   assert_output --regexp 'stuck .*FAILED'

@@ -189,7 +189,7 @@ slow_flagd() {
 }
 
 @test "a server slower than -t: every code is an error 'timeout'" {
-  slow_flagd 2000
+  slow_flagd "$HOLD_MS" # no answer comes before the test is over: only -t ends the run
   run "$BIN/$DRIVER" flags -a -m 194 -t 0.5 -s "$DELAY_URL" -o out --json
   assert_success
   [ "$(json errors)" -eq 194 ]

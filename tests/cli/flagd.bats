@@ -195,7 +195,19 @@ book_root() {
   [ "$(jq '.requests["200"]' <<<"$output")" -eq 5 ]
   [ "$(jq .total <<<"$output")" -eq 5 ]
   [ "$(jq .in_flight <<<"$output")" -eq 0 ]
-  [ "$(jq .max_in_flight <<<"$output")" -ge 5 ]
+  [ "$(jq .max_in_flight <<<"$output")" -le 5 ]
+
+  # the peak: answers held far longer than the test, so that all 5 are in flight at once
+  # however slowly curl sends them
+  flagd_start --delay "$HOLD_MS"
+  curl -sS --parallel --parallel-immediate --parallel-max 5 -o /dev/null -o /dev/null \
+    -o /dev/null -o /dev/null -o /dev/null "$DELAY_URL/br/br.gif" "$DELAY_URL/cn/cn.gif" \
+    "$DELAY_URL/in/in.gif" "$DELAY_URL/us/us.gif" "$DELAY_URL/id/id.gif" 2>/dev/null 3>&- &
+  client=$!
+  wait_in_flight 5
+  [ "$(flagd_stats | jq .max_in_flight)" -eq 5 ]
+  flagd_stop
+  wait "$client" || true
 }
 
 @test "traversal and encoding tricks get a 4xx and never a byte of the file" {
