@@ -45,7 +45,9 @@ HOLD_T_S=3600  # a driver's -t against held answers: no transfer may time out an
 
 # flagd_ready_lines FILE: how many of the LOCAL/DELAY/ERROR ready lines FILE holds
 flagd_ready_lines() {
-  grep -cE '^flagd: (LOCAL|DELAY|ERROR) http://' "$1" 2>/dev/null || true
+  local n
+  n=$(grep -cE '^flagd: (LOCAL|DELAY|ERROR) http://' "$1" 2>/dev/null) || true
+  echo "${n:-0}"
 }
 
 # flagd_url FILE LABEL: the URL of one ready line
@@ -68,6 +70,9 @@ flagd_start() {
   local logs=${BATS_TEST_TMPDIR:-$BATS_FILE_TMPDIR} # setup_file has no test directory
   FLAGD_OUT=$logs/flagd.$FLAGD_STARTS.out
   FLAGD_ERR=$logs/flagd.$FLAGD_STARTS.err
+  # Made before the child opens them: on a loaded machine the first poll may come first.
+  : >"$FLAGD_OUT"
+  : >"$FLAGD_ERR"
   # 3>&-: bats waits for whoever holds its fd 3; a server must not hold up the run.
   "$BIN/flagd" --port 0 "$@" >"$FLAGD_OUT" 2>"$FLAGD_ERR" 3>&- &
   FLAGD_PID=$!
