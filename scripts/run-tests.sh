@@ -22,7 +22,8 @@ done
 if compgen -G "tests/cli/*.bats" >/dev/null; then
   jobs=()
   if [ "$TEST_JOBS" -gt 1 ]; then
-    if command -v parallel >/dev/null; then
+    # moreutils has a parallel of its own, which bats cannot drive
+    if parallel --version 2>/dev/null | grep -q '^GNU parallel'; then
       jobs=(--jobs "$TEST_JOBS")
     else
       echo "# GNU parallel is not installed (scripts/deps.sh installs it): bats tests run one at a time" >&2
