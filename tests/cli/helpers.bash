@@ -165,7 +165,7 @@ BOOK_CODES=$(cd "$BATS_TEST_DIRNAME" && pwd)/book_codes.txt
 served_codes() {
   local f=$BATS_FILE_TMPDIR/served_codes
   if [ ! -s "$f" ]; then
-    "$BIN/flagd" --plan | awk '{ print $1 }' >"$f.$$" && mv "$f.$$" "$f"
+    "$BIN/flagd" --plan | awk '{ print $1 }' >"$f.$BASHPID" && mv "$f.$BASHPID" "$f"
   fi
   cat "$f"
 }
