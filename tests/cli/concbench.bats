@@ -127,7 +127,7 @@ EOF
     grep -q ',MISMATCH,' <<<"$line" || fail "$lie: not MISMATCH: $line"
     # the first differing file is named, the one the liar touched
     if [ $lie = byte ]; then
-      grep -qE 'files: [A-Z]{2}\.gif differs \(against sequential.s 193\)' <<<"$line" || fail "$line"
+      grep -qE "files: [A-Z]{2}\\.gif differs \\(against sequential.s $(book_found)\\)" <<<"$line" || fail "$line"
     else
       grep -qF 'files: extra .br.gif.AbC123' <<<"$line" || fail "$line"
     fi

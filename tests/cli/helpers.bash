@@ -163,9 +163,10 @@ BOOK_CODES=$(cd "$BATS_TEST_DIRNAME" && pwd)/book_codes.txt
 # served_codes: every code flagd has a flag for (its plan lists each code of its root),
 # upper case, one a line; computed once per file
 served_codes() {
-  local f=$BATS_FILE_TMPDIR/served_codes
+  local f=$BATS_FILE_TMPDIR/served_codes tmp
   if [ ! -s "$f" ]; then
-    "$BIN/flagd" --plan | awk '{ print $1 }' >"$f.$BASHPID" && mv "$f.$BASHPID" "$f"
+    tmp=$f.$BASHPID # tests of a file may run side by side: each writes its own, then renames
+    "$BIN/flagd" --plan | awk '{ print $1 }' >"$tmp" && mv "$tmp" "$f"
   fi
   cat "$f"
 }
