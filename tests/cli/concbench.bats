@@ -267,13 +267,17 @@ PY
 
 # interrupt SIGNAL: start a long DELAY run, wait until a driver is running, send SIGNAL.
 interrupt() {
+  # --downloads disk under an absolute --out: the driver's -o names this test's directory,
+  # so that pgrep sees it start, and sees it gone (RAM downloads live in /dev/shm)
   "$BIN/concbench" run --workload flags --profile DELAY --drivers sequential --delay 500 \
-    --seed "$SEED" --flagd "$FLAGD" --out out >stdout 2>stderr 3>&- &
+    --seed "$SEED" --flagd "$FLAGD" --downloads disk --out "$PWD/out" >stdout 2>stderr 3>&- &
   local pid=$!
-  for _ in $(seq 200); do
+  local i
+  for ((i = 0; i < 200; i++)); do
     pgrep -f -- "sequential flags .*$(test_dir_re)" >/dev/null && break
     sleep 0.05
   done
+  pgrep -f -- "sequential flags .*$(test_dir_re)" >/dev/null || fail "the driver never started: $(cat stderr)"
   pgrep -f -- "flagd.*--seed $SEED( |$)" >/dev/null
   kill "-$1" "$pid"
   status=0

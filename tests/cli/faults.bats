@@ -299,13 +299,17 @@ row_run_signal() {
   RUN_SEED=$((7300000 + RANDOM * 10 + BATS_TEST_NUMBER))
   local seed=$RUN_SEED
   export TMPDIR=$BATS_TEST_TMPDIR # concbench's scratch (downloads, logs) lands here
+  # --downloads disk under an absolute --out: the drivers' -o names this test's directory,
+  # so that pgrep sees them start, and none_left sees them gone (RAM downloads: /dev/shm)
   "$BIN/concbench" run --workload flags --profile DELAY --drivers sequential,coroutine \
-    --delay 500 --seed "$seed" --flagd "$BIN/flagd" --out "$PWD/out" >stdout 2>stderr 3>&- &
+    --delay 500 --seed "$seed" --flagd "$BIN/flagd" --downloads disk --out "$PWD/out" \
+    >stdout 2>stderr 3>&- &
   pid=$!
   for _ in $(seq 200); do
     pgrep -f -- "sequential flags .*$(test_dir_re)" >/dev/null && break
     sleep 0.05
   done
+  pgrep -f -- "sequential flags .*$(test_dir_re)" >/dev/null || fail "the driver never started: $(cat stderr)"
   pgrep -f -- "flagd.*--seed $seed( |$)" >/dev/null
   kill "-$sig" "$pid"
   rc=0
