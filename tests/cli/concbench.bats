@@ -145,8 +145,10 @@ EOF
   grep -qE "flags save to /dev/shm/concbench-downloads\.[A-Za-z0-9]+ \(tmpfs, RAM\)" <<<"$stderr"
   dl=$(col_index out/latest.csv downloads)
   [ "$(awk -F, -v c="$dl" 'NR > 1 { print $c }' out/latest.csv | sort -u)" = tmpfs ]
-  # nothing is left on /dev/shm, and every row carries its runs, noise and the run's
-  [ -z "$(find /dev/shm -maxdepth 1 -name 'concbench-downloads.*' -newer out -print -quit)" ]
+  # nothing is left on /dev/shm (this run's directory: other tests' runs may be using theirs),
+  # and every row carries its runs, noise and the run's
+  shm=$(grep -oE '/dev/shm/concbench-downloads\.[A-Za-z0-9]+' <<<"$stderr" | head -1)
+  [ -n "$shm" ] && [ ! -e "$shm" ]
   python3 - out/latest.csv <<'PY'
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
