@@ -7,10 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #define FILES_DIR_MODE 0777  /* narrowed by the umask, as mkdir(1) does */
+#define FILES_FILE_MODE 0666 /* narrowed by the umask, as open(1)'s callers expect */
+#define FILES_TMP_TRIES 100  /* names tried before giving up, as glibc's mkstemp does many */
+#define FILES_TMP_SUFFIX 6   /* random characters, like mkstemp's XXXXXX */
 
 /* Drop the last component of path (and the slashes before it); false when none is left. */
 static bool drop_last(char *path)
@@ -91,6 +95,29 @@ int files_prepare_dir(const char *dir, unsigned *created, char *err, size_t errl
     return 0;
 }
 
+/* Create tmp ("PREFIX" + FILES_TMP_SUFFIX random characters, written over its last
+ * FILES_TMP_SUFFIX bytes) with O_EXCL and mode 0666, so that the kernel applies the umask.
+ * mkstemp creates 0600, and widening that with fchmod needs the umask, whose only reader
+ * umask(2) also writes it: with threads saving at once, one thread's umask(0) let another
+ * create a world-writable file, and two of them could leave the process umask at 000. */
+static int open_tmp(char *tmp)
+{
+    static const char chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    char *x = tmp + strlen(tmp) - FILES_TMP_SUFFIX;
+    for (int tries = 0; tries < FILES_TMP_TRIES; tries++) {
+        unsigned char r[FILES_TMP_SUFFIX];
+        if (getrandom(r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r)
+            for (size_t i = 0; i < sizeof r; i++) /* no entropy yet: names need not be secret */
+                r[i] = (unsigned char)(rand() ^ getpid() ^ tries);
+        for (int i = 0; i < FILES_TMP_SUFFIX; i++)
+            x[i] = chars[r[i] % (sizeof chars - 1)];
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, FILES_FILE_MODE);
+        if (fd >= 0 || errno != EEXIST)
+            return fd;
+    }
+    return -1;
+}
+
 int files_write_atomic(const char *dir, const char *name, const void *buf, size_t len,
                        char *err, size_t errlen)
 {
@@ -98,18 +125,13 @@ int files_write_atomic(const char *dir, const char *name, const void *buf, size_
     snprintf(final, sizeof final, "%s/%s", dir, name);
     /* the temporary name starts with '.' so a listing of finished files skips it */
     snprintf(tmp, sizeof tmp, "%s/.%s.XXXXXX", dir, name);
-    int fd = mkstemp(tmp);
+    int fd = open_tmp(tmp);
     if (fd < 0) {
         int e = errno;
         snprintf(err, errlen, "cannot write %s: %s", final, strerror(e));
         return -e;
     }
-    /* mkstemp creates 0600; saved files get the usual 0666 & ~umask */
-    mode_t mask = umask(0);
-    umask(mask);
     int e = 0;
-    if (fchmod(fd, 0666 & ~mask) != 0)
-        e = errno;
     const char *p = buf;
     for (size_t left = len; !e && left > 0;) {
         ssize_t n = write(fd, p, left);

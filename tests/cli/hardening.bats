@@ -1,0 +1,77 @@
+#!/usr/bin/env bats
+# Issue 13, "Bugs": one regression test (or more) per bug, each failing before its fix.
+# What a hostile server does comes from tests/cli/fixtures/rawhttpd; the rest from a flagd
+# of the file's own. Tests assert order, counts, bytes and bounds, never durations.
+
+bats_require_minimum_version 1.5.0 # run --separate-stderr
+load helpers
+
+FIXTURES=$BATS_TEST_DIRNAME/fixtures
+DRIVERS=(sequential threadpool processpool coroutine)
+
+setup() {
+  cd "$BATS_TEST_TMPDIR"
+  flagd_start
+}
+
+teardown() {
+  flagd_stop
+  rawhttpd_stop
+  local pids
+  pids=$(pgrep -f -- "$BATS_TEST_TMPDIR") && kill -9 $pids 2>/dev/null || true
+}
+
+# json FIELD: a field of the --json record on the run's stdout
+json() { jq -r ".$1" <<<"$output"; }
+
+# rawhttpd_start MODE [SIZE]: the misbehaving test server; RAW_URL is its /flags base
+rawhttpd_start() {
+  "$FIXTURES/rawhttpd" "$@" >rawhttpd.out 2>rawhttpd.err 3>&- &
+  RAWHTTPD_PID=$!
+  for _ in $(seq 200); do
+    RAW_URL=$(awk '$1 == "rawhttpd:" { print $2 }' rawhttpd.out)
+    [ -n "$RAW_URL" ] && return 0
+    sleep 0.02
+  done
+  fail "rawhttpd $* did not start: $(cat rawhttpd.err)"
+}
+
+rawhttpd_stop() {
+  [ -n "${RAWHTTPD_PID:-}" ] || return 0
+  kill "$RAWHTTPD_PID" 2>/dev/null || true
+  wait "$RAWHTTPD_PID" 2>/dev/null || true
+  RAWHTTPD_PID=
+}
+
+# no_dot_files DIR: no temporary file left under DIR
+no_dot_files() {
+  local dots
+  dots=$(find "$1" -mindepth 1 -name '.*')
+  [ -z "$dots" ] || { echo "temporary files left in $1: $dots" >&2; return 1; }
+}
+
+# modes_are DIR MODE COUNT: DIR holds COUNT files, each of mode MODE (e.g. 644)
+modes_are() {
+  local n wrong
+  n=$(find "$1" -type f | wc -l)
+  wrong=$(find "$1" -type f ! -perm "$2")
+  [ "$n" -eq "$3" ] || { echo "$1 holds $n files, not $3" >&2; return 1; }
+  [ -z "$wrong" ] || { echo "files of another mode than $2: $(stat -c '%a %n' $wrong | head)" >&2; return 1; }
+}
+
+# ---- 2. saved files keep the umask -------------------------------------------------------
+
+@test "2 umask: threadpool, coroutine --executor and sha --dump save every file 0644 under umask 022" {
+  umask 022
+  for i in 1 2 3; do
+    run "$BIN/threadpool" flags -e -m 200 -s "$LOCAL_URL" -o "$PWD/tp$i" --json
+    assert_success
+    modes_are "tp$i" 644 "$(json ok)"
+  done
+  run "$BIN/coroutine" flags -e -m 200 --executor 8 -s "$LOCAL_URL" -o "$PWD/co" --json
+  assert_success
+  modes_are co 644 "$(json ok)"
+  run "$BIN/threadpool" sha -j 64 -n 1K -w 8 --dump "$PWD/dump"
+  assert_success
+  modes_are dump 644 64
+}
