@@ -25,6 +25,10 @@
 #define FLAGS_RECV_BUDGET_BYTES (8L * 1024 * 1024)
 #define FLAGS_RECV_BUFFER_MIN 1024L
 #define FLAGS_RECV_BUFFER_MAX (16L * 1024)
+/* The book's metadata.json is one object of strings: depth 1. jansson's parser recurses
+ * once per level (up to its built-in 2048), and about 1,000 levels overflow a 64 KiB
+ * coroutine stack, so anything deeper than this is refused before jansson sees it. */
+#define FLAGS_META_MAX_DEPTH 32
 
 /* Set a result's reason; long messages are cut to fit (through vsnprintf on purpose:
  * a cut reason is fine, and -Wformat-truncation cannot see through it). */
@@ -188,10 +192,39 @@ enum job_outcome flags_classify(enum flags_step step, CURLcode rc, long status, 
     return (enum job_outcome)out->outcome;
 }
 
-/* The country name in a metadata.json body, as a file name; 0 or -1 when unusable. */
+/* Whether a JSON text nests arrays and objects deeper than max_depth. A byte scan, no
+ * recursion: it runs on a coroutine's small stack. Strings (and their escapes) are skipped;
+ * a malformed text is left for the parser to refuse. */
+static bool json_too_deep(const char *text, size_t len, unsigned max_depth)
+{
+    unsigned depth = 0;
+    bool in_string = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i];
+        if (in_string) {
+            if (c == '\\')
+                i++; /* the escaped byte cannot end the string */
+            else if (c == '"')
+                in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > max_depth)
+                return true;
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            depth--;
+        }
+    }
+    return false;
+}
+
+/* The country name in a metadata.json body, as a file name; 0 or -1 when unusable.
+ * Runs on a coroutine stack in the coroutine driver: only bounded recursion here. */
 static int meta_save_name(struct flags_transfer *t)
 {
     json_error_t jerr;
+    if (json_too_deep(t->body, t->body_len, FLAGS_META_MAX_DEPTH))
+        return -1;
     json_t *root = json_loadb(t->body, t->body_len, 0, &jerr);
     const char *country = json_string_value(json_object_get(root, "country"));
     int rc = -1;

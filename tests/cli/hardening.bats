@@ -75,3 +75,21 @@ modes_are() {
   assert_success
   modes_are dump 644 64
 }
+
+# ---- 1. a deeply nested metadata.json ------------------------------------------------
+
+@test "1 deep metadata: every driver's --meta refuses a 1,000-deep metadata.json as 'no usable country name'" {
+  mkdir -p book/br book/ar
+  cp /usr/share/flags/countries/16x11/br.gif book/br/
+  cp /usr/share/flags/countries/16x11/ar.gif book/ar/
+  python3 -c 'print("{\"country\": " + "[" * 1000 + "]" * 1000 + "}")' >book/br/metadata.json
+  flagd_start --root "$PWD/book"
+  [ "$(curl -fsS "$LOCAL_URL/br/metadata.json" | wc -c)" -gt 2000 ]
+  for d in "${DRIVERS[@]}"; do
+    run --separate-stderr "$BIN/$d" flags --meta -s "$LOCAL_URL" -o "$PWD/$d" --json AR BR
+    assert_success
+    [ "$(json ok)" -eq 1 ] && [ "$(json errors)" -eq 1 ]
+    [ "$(json error_reasons)" = "$(jq -n '{"metadata: no usable country name": 1}')" ]
+    [ "$(ls "$d")" = Argentina.gif ]
+  done
+}
