@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
+#include <math.h>
 #include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -116,6 +117,14 @@ static void start_request(struct flags_transfer *t)
     curl_easy_setopt(t->easy, CURLOPT_ERRORBUFFER, t->curl_err);
 }
 
+long flags_timeout_ms(double timeout_s)
+{
+    /* less a nanosecond of slack: a product a rounding error above a whole number
+     * (0.3 s as 300.00000000000006 ms) stays that number */
+    double ms = ceil(timeout_s * 1000.0 - 1e-6);
+    return ms < 1 ? 1 : (long)ms;
+}
+
 void flags_prepare(struct flags_transfer *t, const struct flags_config *cfg, size_t index)
 {
     t->cfg = cfg;
@@ -124,7 +133,8 @@ void flags_prepare(struct flags_transfer *t, const struct flags_config *cfg, siz
     t->step = FLAGS_STEP_FLAG;
     t->image_len = 0;
     t->save_name[0] = '\0';
-    curl_easy_setopt(t->easy, CURLOPT_TIMEOUT_MS, (long)(cfg->timeout_s * 1000.0 + 0.5));
+    /* rounded up, never down to 0: libcurl's 0 means "no timeout" */
+    curl_easy_setopt(t->easy, CURLOPT_TIMEOUT_MS, flags_timeout_ms(cfg->timeout_s));
     /* refuse at once when the server announces a body that is too large */
     curl_easy_setopt(t->easy, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)cfg->max_body_bytes);
     start_request(t);

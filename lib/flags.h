@@ -59,6 +59,10 @@ struct flags_transfer {
 /* The URL of a code's flag or metadata: "{base}/{cc}/{cc}.gif", lower case like the book. */
 void flags_url(char *buf, size_t len, const char *base, const char *cc, enum flags_step step);
 
+/* A timeout in seconds as libcurl's milliseconds, rounded up and at least 1: libcurl reads
+ * 0 as "never time out", which a -t of 0.0004 must not become. */
+long flags_timeout_ms(double timeout_s);
+
 /* Prepare job `index` of cfg on t->easy (which the caller created): URL, timeout, body
  * limit, an empty body. Cannot fail: of these options only the URL's copy can (out of
  * memory), which leaves no URL set, so the transfer fails and flags_finish reports it. */

@@ -93,3 +93,15 @@ modes_are() {
     [ "$(ls "$d")" = Argentina.gif ]
   done
 }
+
+# ---- 3. a tiny -t ---------------------------------------------------------------------
+
+@test "3 tiny -t: -t 0.0001 is a 1 ms timeout in every driver, not 'never' (the answer comes after 3 s)" {
+  flagd_start --delay 3000
+  for d in "${DRIVERS[@]}"; do
+    run --separate-stderr timeout 10 "$BIN/$d" flags -t 0.0001 -s "$DELAY_URL" --no-save --json BR
+    assert_success
+    [ "$(json errors)" -eq 1 ]
+    [ "$(json error_reasons.timeout)" -eq 1 ]
+  done
+}

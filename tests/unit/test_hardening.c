@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "files.h"
+#include "flags.h"
 
 #define SAVE_THREADS 8
 #define SAVES_PER_THREAD 100
@@ -99,10 +100,23 @@ static void saves_on_many_threads_keep_the_umask_and_0644(void **state)
     assert_int_equal(atomic_load(&umask_changes), 0);
 }
 
+/* issue 13 bug 3: -t below 0.0005 became libcurl's timeout 0, "never" */
+static void tiny_timeouts_round_up_to_one_millisecond(void **state)
+{
+    (void)state;
+    assert_int_equal(flags_timeout_ms(0.0004), 1);
+    assert_int_equal(flags_timeout_ms(1e-9), 1);
+    assert_int_equal(flags_timeout_ms(0.0011), 2);
+    assert_int_equal(flags_timeout_ms(0.3), 300);
+    assert_int_equal(flags_timeout_ms(3.1), 3100);
+    assert_int_equal(flags_timeout_ms(3600), 3600000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(saves_on_many_threads_keep_the_umask_and_0644),
+        cmocka_unit_test(tiny_timeouts_round_up_to_one_millisecond),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
