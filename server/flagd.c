@@ -476,7 +476,7 @@ static void answer_later(struct flagd *d, struct evhttp_request *req, const stru
     evtimer_add(p->timer, &tv);
 }
 
-/* GET /stats[?reset=1]: not counted itself, never delayed, never failed. */
+/* GET or HEAD /stats[?reset=1]: not counted itself, never delayed, never failed. */
 static void send_stats(struct flagd *d, struct evhttp_request *req, bool reset)
 {
     char *text = counters_json(&d->counters);
@@ -489,8 +489,16 @@ static void send_stats(struct flagd *d, struct evhttp_request *req, bool reset)
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
     evhttp_add_header(h, "Content-Type", "application/json");
     evhttp_add_header(h, "Cache-Control", "no-store");
-    evbuffer_add_printf(evhttp_request_get_output_buffer(req), "%s\n", text);
+    struct evbuffer *out = evhttp_request_get_output_buffer(req);
+    evbuffer_add_printf(out, "%s\n", text);
     free(text);
+    if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
+        /* as answer_send: the length of the body a GET would get, and no body */
+        char len[24];
+        snprintf(len, sizeof len, "%zu", evbuffer_get_length(out));
+        evhttp_add_header(h, "Content-Length", len);
+        evbuffer_drain(out, evbuffer_get_length(out));
+    }
     evhttp_send_reply(req, 200, "OK", NULL);
 }
 

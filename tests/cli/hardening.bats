@@ -88,7 +88,8 @@ modes_are() {
   for d in "${DRIVERS[@]}"; do
     run --separate-stderr "$BIN/$d" flags --meta -s "$LOCAL_URL" -o "$PWD/$d" --json AR BR
     assert_success
-    [ "$(json ok)" -eq 1 ] && [ "$(json errors)" -eq 1 ]
+    [ "$(json ok)" -eq 1 ]
+    [ "$(json errors)" -eq 1 ]
     [ "$(json error_reasons)" = "$(jq -n '{"metadata: no usable country name": 1}')" ]
     [ "$(ls "$d")" = Argentina.gif ]
   done
@@ -104,4 +105,22 @@ modes_are() {
     [ "$(json errors)" -eq 1 ]
     [ "$(json error_reasons.timeout)" -eq 1 ]
   done
+}
+
+# ---- 9. HEAD /stats ---------------------------------------------------------------------
+
+@test "9 HEAD /stats: a Content-Length and no body, so a keep-alive GET after it stays in step" {
+  # one connection: HEAD, then GET; curl reads the HEAD's head only, then the GET's answer
+  run --separate-stderr curl -sS -v -I "$FLAGD_BASE/stats" --next "$FLAGD_BASE/stats"
+  assert_success
+  [ "$(grep -c 'Re-using existing connection' <<<"$stderr")" -eq 1 ]
+  [ "$(grep -c 'Excess found' <<<"$stderr" || true)" -eq 0 ]
+  # the HEAD's head (before the GET re-uses the connection) carries the length
+  head_len=$(sed '/Re-using existing connection/q' <<<"$stderr" | grep -i '^< Content-Length:' | tr -dc 0-9)
+  get_len=$(sed '1,/Re-using existing connection/d' <<<"$stderr" | grep -i '^< Content-Length:' | tr -dc 0-9)
+  [ -n "$head_len" ]
+  [ "$head_len" -gt 0 ]
+  body=$(sed -n '/^{/p' <<<"$output")
+  [ "$(jq -r 'type' <<<"$body")" = object ]
+  [ "${#body}" -eq $((get_len - 1)) ] # the newline after the JSON
 }
