@@ -23,7 +23,7 @@ void cli_usage(FILE *f, const struct strategy *s)
 {
     fprintf(f,
         "usage: %1$s flags [-a] [-e] [-l N] [-m N] [-s LOCAL|DELAY|ERROR|URL] [-o DIR] [-t SECONDS]\n"
-        "       %1$*2$s       [--meta] [--repeat K] [--no-save] [--max-body SIZE] [-v] [--json] [CC ...]\n"
+        "       %1$*2$s       [--meta] [--repeat K] [--no-save] [--max-body SIZE] [--max-head SIZE] [-v] [--json] [CC ...]\n"
         "       %1$s [FLAGS OPTIONS] [CC ...]\n"
         "       %1$s sha [-j JOBS] [-n SIZE] [-w N] [--seed N] [--dump DIR] [-v] [--json]\n"
         "\n"
@@ -45,6 +45,7 @@ void cli_usage(FILE *f, const struct strategy *s)
         "      --repeat K    request the code list K times (files saved once per code)\n"
         "      --no-save     do not write files\n"
         "      --max-body SIZE  refuse bodies larger than SIZE (default 1M)\n"
+        "      --max-head SIZE  refuse a status line, headers and trailers over SIZE (default 64K)\n"
         "%7$s"
         "sha:\n"
         "  -j, --jobs N      buffers to hash (default %8$d)\n"
@@ -141,6 +142,7 @@ int cli_parse(int argc, char **argv, const struct strategy *s, struct cli_option
     o->timeout_s = FLAGS_DEFAULT_TIMEOUT_S;
     o->repeat = 1;
     o->max_body = FLAGS_DEFAULT_MAX_BODY;
+    o->max_head = FLAGS_DEFAULT_MAX_HEAD;
     o->jobs = SHA_DEFAULT_JOBS;
     o->size_bytes = SHA_DEFAULT_SIZE;
     o->workers = s->default_workers;
@@ -216,6 +218,9 @@ int cli_parse(int argc, char **argv, const struct strategy *s, struct cli_option
             break;
         case OPT_MAX_BODY:
             if (cli_parse_size(a, &o->max_body)) BAD("bad value for --max-body: '%s' (want a size like 64K or 1M)", a);
+            break;
+        case OPT_MAX_HEAD:
+            if (cli_parse_size(a, &o->max_head)) BAD("bad value for --max-head: '%s' (want a size like 16K or 64K)", a);
             break;
         case OPT_EXECUTOR:
             if (!s->has_executor) BAD("--executor is for the coroutine driver");

@@ -84,6 +84,23 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
     return n;
 }
 
+/* curl's header callback, for the status line, each header and each trailer: count them,
+ * so that a server sending lines without end cannot grow what curl holds (max_body_bytes
+ * bounds only the body). A limit of 0 (a caller that set none) means the default. */
+static size_t on_head(char *data, size_t size, size_t nmemb, void *arg)
+{
+    (void)data;
+    struct flags_transfer *t = arg;
+    size_t n = size * nmemb;
+    size_t max = t->cfg->max_head_bytes ? t->cfg->max_head_bytes : FLAGS_DEFAULT_MAX_HEAD;
+    t->head_len += n;
+    if (t->head_len > max) {
+        t->head_too_big = true;
+        return 0; /* makes curl stop with CURLE_WRITE_ERROR */
+    }
+    return n;
+}
+
 /* curl's progress callback: a SIGINT/SIGTERM aborts every transfer promptly. */
 static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
                        curl_off_t ulnow)
@@ -99,6 +116,7 @@ CURL *flags_easy_new(void)
         return NULL;
     curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);        /* threads: no SIGALRM for timeouts */
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_head);
     curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, on_progress);
     curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(easy, CURLOPT_USERAGENT, "concbench/1");
@@ -111,9 +129,12 @@ static void start_request(struct flags_transfer *t)
     flags_url(t->url, sizeof t->url, t->cfg->base_url, t->cc, t->step);
     t->body_len = 0;
     t->too_big = false;
+    t->head_len = 0;
+    t->head_too_big = false;
     t->curl_err[0] = '\0';
     curl_easy_setopt(t->easy, CURLOPT_URL, t->url);
     curl_easy_setopt(t->easy, CURLOPT_WRITEDATA, t);
+    curl_easy_setopt(t->easy, CURLOPT_HEADERDATA, t);
     curl_easy_setopt(t->easy, CURLOPT_ERRORBUFFER, t->curl_err);
 }
 
@@ -254,8 +275,11 @@ enum flags_next flags_finish(struct flags_transfer *t, CURLcode rc, struct job_r
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_getinfo(t->easy, CURLINFO_OS_ERRNO, &os_errno);
     out->bytes = t->image_len + t->body_len;
-    if (flags_classify(t->step, rc, status, os_errno, t->cfg->max_body_bytes, t->too_big, out) != JOB_OK)
+    if (flags_classify(t->step, rc, status, os_errno, t->cfg->max_body_bytes, t->too_big, out) != JOB_OK) {
+        if (rc == CURLE_WRITE_ERROR && t->head_too_big)
+            set_reason(out, "%sresponse head too large", t->step == FLAGS_STEP_META ? "metadata: " : "");
         return FLAGS_DONE;
+    }
 
     if (t->step == FLAGS_STEP_FLAG && t->cfg->meta) {
         /* keep the image while the same handle fetches metadata.json (keep-alive) */
@@ -451,6 +475,7 @@ static const struct option flags_longopts[] = {
     {"repeat", required_argument, NULL, OPT_REPEAT},
     {"no-save", no_argument, NULL, OPT_NO_SAVE},
     {"max-body", required_argument, NULL, OPT_MAX_BODY},
+    {"max-head", required_argument, NULL, OPT_MAX_HEAD},
     {"executor", required_argument, NULL, OPT_EXECUTOR},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -485,6 +510,7 @@ static int flags_setup(struct workload_plan *plan, const struct cli_options *o, 
     cfg->timeout_s = o->timeout_s;
     cfg->meta = o->meta;
     cfg->max_body_bytes = o->max_body;
+    cfg->max_head_bytes = o->max_head;
     if (!o->no_save) {
         int rc = files_prepare_dir(o->out_dir, &fr->out_dir_created, err, errlen);
         if (rc != 0) {

@@ -11,6 +11,7 @@
 
 #define FLAGS_DEFAULT_TIMEOUT_S 3.1           /* seconds per request, the book's flags2 value */
 #define FLAGS_DEFAULT_MAX_BODY (1024 * 1024)  /* refuse bodies larger than this */
+#define FLAGS_DEFAULT_MAX_HEAD (64 * 1024)    /* refuse status line + headers + trailers larger */
 #define FLAGS_URL_MAX 512
 
 /* The flags workload's configuration: read-only once a run starts. */
@@ -20,6 +21,7 @@ struct flags_config {
     double timeout_s;             /* per request */
     bool meta;                    /* --meta: flag, then metadata.json, save as Country_Name.gif */
     size_t max_body_bytes;        /* bodies beyond this are an error */
+    size_t max_head_bytes;        /* a head (headers and trailers) beyond this is an error */
     char (*codes)[3];             /* distinct country codes, upper case */
     size_t n_codes;
     size_t n_jobs;                /* n_codes * repeat; job i downloads codes[i % n_codes] */
@@ -53,6 +55,8 @@ struct flags_transfer {
     size_t image_len, image_cap;
     char save_name[128];            /* file name under out_dir */
     bool too_big;                   /* body passed max_body_bytes */
+    size_t head_len;                /* header and trailer bytes of the current request */
+    bool head_too_big;              /* they passed max_head_bytes */
     char curl_err[CURL_ERROR_SIZE];
 };
 

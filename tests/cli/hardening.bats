@@ -124,3 +124,26 @@ modes_are() {
   [ "$(jq -r 'type' <<<"$body")" = object ]
   [ "${#body}" -eq $((get_len - 1)) ] # the newline after the JSON
 }
+
+# ---- 4. endless headers and trailers -------------------------------------------------
+
+@test "4 endless head: every driver stops header lines and chunked trailers at --max-head, as 'response head too large'" {
+  for mode in trailers headers; do
+    rawhttpd_start "$mode" $((8 * 1024 * 1024))
+    for d in "${DRIVERS[@]}"; do
+      run --separate-stderr timeout 10 "$BIN/$d" flags -t 2 -s "$RAW_URL" --no-save --json BR
+      assert_success
+      [ "$(json errors)" -eq 1 ]
+      [ "$(json "error_reasons[\"response head too large\"]")" -eq 1 ]
+    done
+    # a smaller limit holds too, and the default is no longer than 64 KiB
+    run --separate-stderr timeout 10 "$BIN/sequential" flags --max-head 4K -s "$RAW_URL" --no-save --json BR
+    [ "$(json "error_reasons[\"response head too large\"]")" -eq 1 ]
+    rawhttpd_stop
+  done
+  run --separate-stderr "$BIN/sequential" flags --max-head -1 BR
+  [ "$status" -eq 2 ]
+  # a normal answer is well within the default
+  run --separate-stderr "$BIN/sequential" flags -s "$LOCAL_URL" --no-save --json BR
+  [ "$(json ok)" -eq 1 ]
+}
