@@ -24,6 +24,16 @@ unsigned driver_cpus(void)
     return n > 0 ? (unsigned)n : 1;
 }
 
+/* report_collect, then a look at stderr: once it is a closed pipe (`2>&1 | head`), the run
+ * stops as SIGPIPE would have stopped it, but with every save finished or removed, and the
+ * exit status SIGPIPE's 141. */
+static void collect(void *arg, const struct job_result *res)
+{
+    report_collect(arg, res);
+    if (ferror(stderr) && errno == EPIPE)
+        stop_request(SIGPIPE);
+}
+
 /* Many concurrent transfers need many descriptors: take the hard limit, as servers do. */
 static void raise_nofile(void)
 {
@@ -120,7 +130,7 @@ int driver_main(int argc, char **argv, const struct strategy *s)
         def->teardown(&plan, false);
         return CLI_EXIT_FAIL;
     }
-    req.collect = report_collect;
+    req.collect = collect;
     req.collect_arg = &r;
 
     uint64_t t0 = clock_now_ns();
@@ -162,7 +172,19 @@ int driver_main(int argc, char **argv, const struct strategy *s)
         if (meta.interrupted)
             status = 128 + meta.interrupted;
     }
-    fflush(stdout);
+    /* the results are the point of the run: not writing them all is a failure (a closed
+     * pipe, as SIGPIPE would have it, 141) */
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        int e = errno;
+        if (e == EPIPE) {
+            status = 128 + SIGPIPE;
+        } else {
+            fprintf(stderr, "%s: %s: cannot write the results to stdout: %s\n", s->name, wl,
+                    strerror(e));
+            if (status == CLI_EXIT_OK)
+                status = CLI_EXIT_FAIL;
+        }
+    }
     report_free(&r);
     def->teardown(&plan, undo);
     return status;

@@ -285,9 +285,7 @@ int procpool_run(const struct run_request *req, const struct procpool_options *o
      * stop_requested() and the wait would otherwise go unnoticed while every worker waits
      * for us (pselect's raison d'être) */
     sigset_t stop_sigs;
-    sigemptyset(&stop_sigs);
-    sigaddset(&stop_sigs, SIGINT);
-    sigaddset(&stop_sigs, SIGTERM);
+    stop_sigset(&stop_sigs);
     sigprocmask(SIG_BLOCK, &stop_sigs, &p.run_mask);
     int rc = 0;
     for (unsigned i = 0; i < p.n; i++)

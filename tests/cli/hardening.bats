@@ -147,3 +147,86 @@ modes_are() {
   run --separate-stderr "$BIN/sequential" flags -s "$LOCAL_URL" --no-save --json BR
   [ "$(json ok)" -eq 1 ]
 }
+
+# ---- 6. SIGPIPE and SIGHUP --------------------------------------------------------------
+
+ROOT=/usr/share/flags/countries/16x11
+
+# whole DIR: every file in DIR is a whole CC.gif (byte-equal to the root's), and no
+# temporary file is left; prints how many there are
+whole() {
+  local f cc n=0
+  no_dot_files "$1" || return 1
+  for f in "$1"/*; do
+    [ -e "$f" ] || continue
+    cc=$(basename "$f" .gif)
+    cmp "$f" "$ROOT/${cc,,}.gif" >&2 || return 1
+    n=$((n + 1))
+  done
+  echo "$n"
+}
+
+# head_of BYTES CMD...: run CMD with stdout and stderr on a pipe that is closed after BYTES
+# bytes (as `CMD 2>&1 | head -c BYTES`); prints CMD's wait status as Python sees it: the
+# exit status, or minus the signal that killed it
+head_of() {
+  python3 - "$@" <<'PY'
+import subprocess, sys
+n = int(sys.argv[1])
+p = subprocess.Popen(sys.argv[2:], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+got = 0
+while got < n:
+    b = p.stdout.read1(n - got)
+    if not b:
+        break
+    got += len(b)
+p.stdout.close()
+print(p.wait())
+PY
+}
+
+@test "6 SIGPIPE: 'DRIVER -v 2>&1 | head -c 2000' stops the run, leaves whole files only and exits 141" {
+  # 5,408 -v lines are some 100 KB: more than the 64 KiB a pipe holds, so the run cannot
+  # have written them all before the reader goes
+  for d in "${DRIVERS[@]}"; do
+    curl -fsS "$FLAGD_BASE/stats?reset=1" >/dev/null
+    run head_of 2000 "$BIN/$d" flags -e --repeat 8 -m 50 -s "$LOCAL_URL" -o "$PWD/$d" -v
+    assert_output 141 # an exit status, after the cleanup; -13 would be death by SIGPIPE
+    n=$(whole "$d")
+    [ "$n" -le 194 ]
+    [ "$(flagd_stats | jq .total)" -lt 5408 ] # it stopped
+  done
+}
+
+@test "6 SIGHUP: every driver stops like SIGTERM: partial summary, exit 129, whole files only" {
+  flagd_start --delay 300
+  for d in "${DRIVERS[@]}"; do
+    "$BIN/$d" flags -a -m 4 -s "$DELAY_URL" -o "$PWD/$d" -v >"$d.out" 2>"$d.err" &
+    pid=$!
+    wait_for "$d.err" ' ok [0-9]+ bytes$'
+    kill -HUP "$pid"
+    rc=0
+    wait "$pid" || rc=$?
+    [ "$rc" -eq 129 ]
+    grep -qE '^Interrupted by (SIGHUP|a signal) after [0-9]+ of 194\.$' "$d.out"
+    n=$(whole "$d")
+    [ "$n" -ge 1 ]
+    [ "$n" -lt 194 ]
+    grep -qE "^$n downloaded\." "$d.out"
+  done
+}
+
+# ---- 8d. stdout write errors ------------------------------------------------------------
+
+@test "8d stdout: every driver exits 1 with one line when stdout is /dev/full, for flags and sha" {
+  for d in "${DRIVERS[@]}"; do
+    run --separate-stderr "$BIN/$d" sha -j 2 -n 1K --json
+    assert_success
+    run --separate-stderr bash -c '"$0" sha -j 2 -n 1K --json >/dev/full' "$BIN/$d"
+    [ "$status" -eq 1 ]
+    [ "$stderr" = "$d: sha: cannot write the results to stdout: No space left on device" ]
+    run --separate-stderr bash -c '"$0" flags -s "$1" --no-save BR >/dev/full' "$BIN/$d" "$LOCAL_URL"
+    [ "$status" -eq 1 ]
+    [ "$stderr" = "$d: flags: cannot write the results to stdout: No space left on device" ]
+  done
+}
