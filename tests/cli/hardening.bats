@@ -230,3 +230,11 @@ PY
     [ "$stderr" = "$d: flags: cannot write the results to stdout: No space left on device" ]
   done
 }
+
+@test "8d stdout: concbench table and --help exit 1 with one line when stdout is /dev/full" {
+  run --separate-stderr bash -c '"$0" table "$1" >/dev/full' "$BIN/concbench" "$FIXTURES/results.csv"
+  [ "$status" -eq 1 ]
+  [ "$stderr" = "concbench: cannot write to stdout: No space left on device" ]
+  run --separate-stderr bash -c '"$0" --help >/dev/full' "$BIN/concbench"
+  [ "$status" -eq 1 ]
+}
