@@ -238,3 +238,18 @@ PY
   run --separate-stderr bash -c '"$0" --help >/dev/full' "$BIN/concbench"
   [ "$status" -eq 1 ]
 }
+
+# ---- 8a. sha --dump that cannot write -------------------------------------------------
+
+@test "8a sha --dump: a write error exits 1 with the reason on stderr, in every driver, as flags does (faults.bats row 7)" {
+  for d in "${DRIVERS[@]}"; do
+    # over ulimit -f every dump fails with EFBIG, as on a full disk with ENOSPC
+    run --separate-stderr prlimit --fsize=512 "$BIN/$d" sha -j 3 -n 1K --dump "$PWD/$d" --json
+    [ "$status" -eq 1 ]
+    [ "$(json errors)" -eq 3 ]
+    [ "$(json "error_reasons|length")" -eq 3 ]
+    [[ $stderr =~ ^$d:\ sha:\ cannot\ write\ $PWD/$d/job-0[0-2].bin:\ File\ too\ large$ ]]
+    no_dot_files "$d"
+    [ -z "$(ls "$d")" ]
+  done
+}
