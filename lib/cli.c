@@ -1,6 +1,7 @@
 /* cli — the options every driver shares: one parser, one usage text, one set of limits. */
 #include "cli.h"
 
+#include <curl/curl.h>
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -17,6 +18,7 @@
 #define CLI_MAX_TIMEOUT_S 3600.0
 #define CLI_MAX_JOBS 100000
 #define CLI_MAX_SIZE ((size_t)1 << 32)   /* 4 GiB per buffer */
+#define CLI_URL_SAMPLE_MAX 600                /* a base URL and a code's path */
 #define CLI_LOCAL_PORT 8000               /* the book's nginx; DELAY and ERROR follow it */
 
 void cli_usage(FILE *f, const struct strategy *s)
@@ -125,9 +127,39 @@ int cli_server_url(const char *label, char *buf, size_t len)
         n--;
     if (n >= len || n <= strlen("https://") - 1 || strchr(label, ' '))
         return -EINVAL;
+    for (const unsigned char *p = (const unsigned char *)label; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return -EINVAL; /* a tab or a newline would make every request fail alike */
     memcpy(buf, label, n);
     buf[n] = '\0';
-    return 0;
+    /* Checked once here as libcurl will read it, with a code's path after it: a port of
+     * 99999 or a bad host then fails at start-up (exit 2), not as 194 errors of one kind. */
+    char sample[CLI_URL_SAMPLE_MAX];
+    if (snprintf(sample, sizeof sample, "%s/aa/aa.gif", buf) >= (int)sizeof sample)
+        return -EINVAL;
+    CURLU *u = curl_url();
+    int rc = u && curl_url_set(u, CURLUPART_URL, sample, 0) == CURLUE_OK ? 0 : -EINVAL;
+    curl_url_cleanup(u);
+    return rc;
+}
+
+/* s with control bytes written as \t, \n or \xHH, so that a message quoting it stays one
+ * line; cut to fit buf. */
+static const char *printable(const char *s, char *buf, size_t len)
+{
+    size_t k = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p && k + 5 < len; p++) {
+        if (*p == '\t')
+            k += (size_t)snprintf(buf + k, len - k, "\\t");
+        else if (*p == '\n')
+            k += (size_t)snprintf(buf + k, len - k, "\\n");
+        else if (*p < 0x20 || *p == 0x7f)
+            k += (size_t)snprintf(buf + k, len - k, "\\x%02x", *p);
+        else
+            buf[k++] = (char)*p;
+    }
+    buf[k] = '\0';
+    return buf;
 }
 
 #define BAD(...) do { snprintf(err, errlen, __VA_ARGS__); return -EINVAL; } while (0)
@@ -198,8 +230,11 @@ int cli_parse(int argc, char **argv, const struct strategy *s, struct cli_option
             o->concurrency = v > s->max_concurrency ? s->max_concurrency : (unsigned)v;
             break;
         case 's':
-            if (cli_server_url(a, o->base_url, sizeof o->base_url))
-                BAD("bad value for -s: '%s' (want LOCAL, DELAY, ERROR or an http:// URL)", a);
+            if (cli_server_url(a, o->base_url, sizeof o->base_url)) {
+                char shown[CLI_URL_SAMPLE_MAX];
+                BAD("bad value for -s: '%s' (want LOCAL, DELAY, ERROR or an http:// URL)",
+                    printable(a, shown, sizeof shown));
+            }
             o->server = a;
             break;
         case 'o': o->out_dir = a; break;

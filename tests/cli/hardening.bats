@@ -253,3 +253,19 @@ PY
     [ -z "$(ls "$d")" ]
   done
 }
+
+# ---- 8b. a URL libcurl cannot use --------------------------------------------------------
+
+@test "8b bad URL: a port over 65535, a tab or a newline in -s is exit 2 at start-up, one line, no request" {
+  for d in "${DRIVERS[@]}"; do
+    for url in "http://127.0.0.1:99999/flags" $'http://127.0.0.1:1/fl\tags' $'http://127.0.0.1:1/fl\nags'; do
+      run --separate-stderr "$BIN/$d" flags -s "$url" -o "$PWD/never" BR
+      [ "$status" -eq 2 ]
+      [ -z "$output" ]
+      [ "${#lines[@]}" -eq 0 ]
+      [ "$(wc -l <<<"$stderr")" -eq 2 ]
+      [[ ${stderr%%$'\n'*} == "$d: bad value for -s: 'http://127.0.0.1:"* ]]
+      [ ! -e never ]
+    done
+  done
+}

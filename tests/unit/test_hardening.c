@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "files.h"
 #include "flags.h"
 
@@ -112,11 +113,26 @@ static void tiny_timeouts_round_up_to_one_millisecond(void **state)
     assert_int_equal(flags_timeout_ms(3600), 3600000);
 }
 
+/* issue 13 bug 8b: such URLs made every code fail with "URL using bad/illegal format" */
+static void server_urls_are_checked_as_libcurl_reads_them(void **state)
+{
+    (void)state;
+    char url[512];
+    assert_true(cli_server_url("http://127.0.0.1:99999/flags", url, sizeof url) < 0);
+    assert_true(cli_server_url("http://127.0.0.1:8000/fl\tags", url, sizeof url) < 0);
+    assert_true(cli_server_url("http://127.0.0.1:8000/fl\nags", url, sizeof url) < 0);
+    assert_int_equal(cli_server_url("http://127.0.0.1:65535/flags", url, sizeof url), 0);
+    assert_string_equal(url, "http://127.0.0.1:65535/flags");
+    assert_int_equal(cli_server_url("http://[::1]:8000/flags/", url, sizeof url), 0);
+    assert_string_equal(url, "http://[::1]:8000/flags");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(saves_on_many_threads_keep_the_umask_and_0644),
         cmocka_unit_test(tiny_timeouts_round_up_to_one_millisecond),
+        cmocka_unit_test(server_urls_are_checked_as_libcurl_reads_them),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
