@@ -17,6 +17,11 @@
 #include "workload.h"
 
 #define DRIVER_ERR_MAX 512
+/* Descriptors a blocking transfer holds: its socket and the wakeup pair of the multi handle
+ * curl_easy_perform makes (threadpool: 66 open for -m 20); a processpool worker needs fewer
+ * in the parent, so the estimate errs on the safe side. */
+#define DRIVER_FDS_PER_TRANSFER 3
+#define DRIVER_FD_RESERVE 16 /* stdio, the pool's eventfd or sockets, a file being saved */
 
 unsigned driver_cpus(void)
 {
@@ -42,6 +47,17 @@ static void raise_nofile(void)
         rl.rlim_cur = rl.rlim_max;
         setrlimit(RLIMIT_NOFILE, &rl);
     }
+}
+
+/* The transfers at once that the open-file limit allows a blocking strategy (at least 1). */
+static unsigned fit_nofile(unsigned concurrency)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return concurrency;
+    rlim_t room = rl.rlim_cur > DRIVER_FD_RESERVE + DRIVER_FDS_PER_TRANSFER
+                      ? (rl.rlim_cur - DRIVER_FD_RESERVE) / DRIVER_FDS_PER_TRANSFER : 1;
+    return (rlim_t)concurrency > room ? (unsigned)room : concurrency;
 }
 
 /* Bad usage: one line naming the bad value, then the short usage line; exit status 2. */
@@ -118,6 +134,18 @@ int driver_main(int argc, char **argv, const struct strategy *s)
     struct run_request req = {.workload = &plan.jobs, .verbose = o.verbose,
                               .executor = o.executor};
     size_run(&req, &o, s, def->sizing, plan.jobs.n_jobs);
+    /* Past the open-file limit (ulimit -n), the transfers over it failed with EMFILE: blocking
+     * workers are lowered to fit, with a note. The coroutine strategy (one thread, its own
+     * descriptor budget) checks its limit itself. */
+    if (def->sizing == WORKLOAD_BY_CONCURRENCY && !s->has_executor && !s->fixed_concurrency) {
+        unsigned fit = fit_nofile(req.concurrency);
+        if (fit < req.concurrency) {
+            fprintf(stderr, "%s: %s: -m %u needs more open files than the limit (ulimit -n) allows; using %u\n",
+                    s->name, wl, req.concurrency, fit);
+            req.concurrency = fit;
+            req.workers = s->fixed_workers ? s->fixed_workers : fit;
+        }
+    }
     if (o.verbose && def->opening)
         def->opening(stderr, plan.ctx, &o, req.concurrency);
     struct report_meta meta = {.driver = s->name, .workload = def, .workload_ctx = plan.ctx,

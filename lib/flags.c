@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 #include "countries.h"
 #include "files.h"
@@ -101,6 +102,21 @@ static size_t on_head(char *data, size_t size, size_t nmemb, void *arg)
     return n;
 }
 
+/* curl's socket opener, as its default (socket(2)) but keeping the errno: out of file
+ * descriptors, curl says only "Couldn't connect" and CURLINFO_OS_ERRNO stays 0, which read
+ * as "connection refused" with the server up. */
+static curl_socket_t on_open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *addr)
+{
+    (void)purpose;
+    struct flags_transfer *t = arg;
+    int fd = socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
+    if (fd < 0) {
+        t->socket_errno = errno;
+        return CURL_SOCKET_BAD;
+    }
+    return fd;
+}
+
 /* curl's progress callback: a SIGINT/SIGTERM aborts every transfer promptly. */
 static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
                        curl_off_t ulnow)
@@ -131,10 +147,13 @@ static void start_request(struct flags_transfer *t)
     t->too_big = false;
     t->head_len = 0;
     t->head_too_big = false;
+    t->socket_errno = 0;
     t->curl_err[0] = '\0';
     curl_easy_setopt(t->easy, CURLOPT_URL, t->url);
     curl_easy_setopt(t->easy, CURLOPT_WRITEDATA, t);
     curl_easy_setopt(t->easy, CURLOPT_HEADERDATA, t);
+    curl_easy_setopt(t->easy, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+    curl_easy_setopt(t->easy, CURLOPT_OPENSOCKETDATA, t);
     curl_easy_setopt(t->easy, CURLOPT_ERRORBUFFER, t->curl_err);
 }
 
@@ -278,6 +297,13 @@ enum flags_next flags_finish(struct flags_transfer *t, CURLcode rc, struct job_r
     if (flags_classify(t->step, rc, status, os_errno, t->cfg->max_body_bytes, t->too_big, out) != JOB_OK) {
         if (rc == CURLE_WRITE_ERROR && t->head_too_big)
             set_reason(out, "%sresponse head too large", t->step == FLAGS_STEP_META ? "metadata: " : "");
+        if (rc == CURLE_COULDNT_CONNECT && t->socket_errno) {
+            /* our side ran out (EMFILE, ENFILE, ENOBUFS): not an unreachable server */
+            out->unreachable = 0;
+            out->local_failure = 1;
+            set_reason(out, "%scannot open a socket: %s", t->step == FLAGS_STEP_META ? "metadata: " : "",
+                       strerror(t->socket_errno));
+        }
         return FLAGS_DONE;
     }
 

@@ -57,6 +57,7 @@ struct flags_transfer {
     bool too_big;                   /* body passed max_body_bytes */
     size_t head_len;                /* header and trailer bytes of the current request */
     bool head_too_big;              /* they passed max_head_bytes */
+    int socket_errno;               /* socket(2)'s errno when it failed (EMFILE), else 0 */
     char curl_err[CURL_ERROR_SIZE];
 };
 

@@ -269,3 +269,30 @@ PY
     done
   done
 }
+
+# ---- 8c. out of file descriptors -------------------------------------------------------
+
+# bare CMD...: CMD with only stdin, stdout and stderr open (bats keeps 3, 4, 10, 251...),
+# as from a login shell, so that a small ulimit -n counts from 3
+bare() {
+  bash -c 'for fd in /proc/$$/fd/*; do n=${fd##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-"; done; exec "$@"' bare "$@"
+}
+
+@test "8c EMFILE: out of descriptors is 'cannot open a socket: Too many open files', not 'connection refused'" {
+  run --separate-stderr bare prlimit --nofile=5 "$BIN/sequential" flags -s "$LOCAL_URL" --no-save --json BR
+  [ "$status" -eq 1 ]
+  [ "$(json errors)" -eq 1 ]
+  [ "$(json "error_reasons[\"cannot open a socket: Too many open files\"]")" -eq 1 ]
+  [ "$stderr" = "sequential: flags: cannot open a socket: Too many open files" ]
+}
+
+@test "8c EMFILE: threadpool and processpool lower -m to what ulimit -n allows, with a note, and lose no code" {
+  for d in threadpool processpool; do
+    run --separate-stderr bare prlimit --nofile=64 "$BIN/$d" flags -a -m 100 -s "$LOCAL_URL" --no-save --json
+    assert_success
+    [ "$(json errors)" -eq 0 ]
+    [ "$(json ok)" -eq 193 ]
+    [ "$(json concurrency)" -lt 100 ]
+    [ "$stderr" = "$d: flags: -m 100 needs more open files than the limit (ulimit -n) allows; using $(json concurrency)" ]
+  done
+}
