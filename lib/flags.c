@@ -478,6 +478,8 @@ void flags_workload(struct workload *w, const struct flags_config *cfg)
     memset(w, 0, sizeof *w);
     w->name = "flags";
     w->n_jobs = cfg->n_jobs;
+    /* each request is bounded by -t; with --meta a job makes two */
+    w->job_timeout_ms = (unsigned)flags_timeout_ms(cfg->timeout_s) * (cfg->meta ? 2 : 1);
     w->ctx = (void *)cfg;
     w->worker_init = flags_worker_init;
     w->job_run = flags_job_run;

@@ -65,6 +65,7 @@ struct workload_steps {
 struct workload {
     const char *name;   /* the workload's name in the table: "flags", "sha" */
     size_t n_jobs;
+    unsigned job_timeout_ms; /* a job's own bound (flags: -t per request), 0 = unbounded */
     void *ctx;          /* the workload's own configuration, read-only while running */
     int (*worker_init)(const struct workload *w, void **state, char *err, size_t errlen);
     void (*job_run)(const struct workload *w, void *state, size_t index, struct job_result *out);

@@ -296,3 +296,25 @@ bare() {
     [ "$stderr" = "$d: flags: -m 100 needs more open files than the limit (ulimit -n) allows; using $(json concurrency)" ]
   done
 }
+
+# ---- 7. a processpool worker stopped with SIGSTOP -----------------------------------------
+
+@test "7 SIGSTOP: processpool kills a worker that misses its job's deadline; that code is 'worker stopped responding', the rest finish" {
+  flagd_start --delay 300
+  "$BIN/processpool" flags -m 2 -t 0.4 -s "$DELAY_URL" -o "$PWD/out" -v --json AR BR CN DE EG FR >run.out 2>run.err &
+  pid=$!
+  wait_for run.err '^processpool: worker [0-9]+ started$'
+  victim=$(awk '/^processpool: worker [0-9]+ started$/ { print $3; exit }' run.err)
+  kill -STOP "$victim"
+  rc=0
+  timeout 20 tail --pid="$pid" -f /dev/null || { kill -CONT "$victim"; fail "the run hangs"; }
+  wait "$pid" || rc=$?
+  [ "$rc" -eq 0 ]
+  output=$(cat run.out)
+  [ "$(json ok)" -eq 5 ]
+  [ "$(json errors)" -eq 1 ]
+  [ "$(json "error_reasons[\"worker stopped responding\"]")" -eq 1 ]
+  [ "$(grep -c '^\*\*\* Error for [A-Z][A-Z]: worker stopped responding$' run.err)" -eq 1 ]
+  [ "$(whole out)" -eq 5 ]
+  [ ! -e "/proc/$victim" ] || [ "$(awk '{ print $3 }' "/proc/$victim/stat")" = Z ]
+}
