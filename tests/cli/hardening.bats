@@ -318,3 +318,36 @@ bare() {
   [ "$(whole out)" -eq 5 ]
   [ ! -e "/proc/$victim" ] || [ "$(awk '{ print $3 }' "/proc/$victim/stat")" = Z ]
 }
+
+# ---- 5. flagd at its descriptor limit ----------------------------------------------------
+
+@test "5 EMFILE: flagd at ulimit -n 40 under 60 connections pauses accepting, logs at most a line a second, then serves again" {
+  flagd_stop
+  mkdir lim
+  printf '#!/bin/sh\nexec prlimit --nofile=40 "%s/flagd" "$@"\n' "$BIN" >lim/flagd
+  chmod +x lim/flagd
+  BIN=$PWD/lim flagd_start
+  CONNFLOOD=${BUILD:-build}/tests/connflood
+  [[ $CONNFLOOD = /* ]] || CONNFLOOD=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)/$CONNFLOOD
+  [ "$(awk '/^Max open files/ { print $4 }' "/proc/$FLAGD_PID/limits")" -eq 40 ]
+  port=${FLAGD_BASE##*:}
+  start_s=$(date +%s)
+  "$CONNFLOOD" --port "$port" --conns 60 --seconds 30 >flood.out 2>flood.err 3>&- &
+  flood=$!
+  wait_for "$FLAGD_ERR" 'Too many open files'
+  sleep 1 # let a busy loop show itself, if there is one
+  ticks1=$(awk '{ print $14 + $15 }' "/proc/$FLAGD_PID/stat")
+  sleep 0.5
+  ticks2=$(awk '{ print $14 + $15 }' "/proc/$FLAGD_PID/stat")
+  kill -TERM "$flood"
+  wait "$flood" || true
+  end_s=$(date +%s)
+  lines=$(grep -c 'cannot accept' "$FLAGD_ERR")
+  [ "$lines" -le $((end_s - start_s + 1)) ] || fail "$lines lines in $((end_s - start_s)) s"
+  [ "$(wc -c <"$FLAGD_ERR")" -lt 2000 ]
+  # paused, not spinning: a busy loop burns the 50 clock ticks of the half second
+  [ $((ticks2 - ticks1)) -lt 10 ] || fail "flagd used $((ticks2 - ticks1)) ticks in 0.5 s"
+  # accepting again once the descriptors are back
+  curl -fsS --max-time 5 -o got.gif "$LOCAL_URL/br/br.gif"
+  cmp got.gif /usr/share/flags/countries/16x11/br.gif
+}
