@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <curl/curl.h>
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -18,6 +19,7 @@
 #define CLI_MAX_TIMEOUT_S 3600.0
 #define CLI_MAX_JOBS 100000
 #define CLI_MAX_SIZE ((size_t)1 << 32)   /* 4 GiB per buffer */
+#define CLI_MAX_SEED 9223372036854775807ULL /* 2^63 - 1 */
 #define CLI_URL_SAMPLE_MAX 600                /* a base URL and a code's path */
 #define CLI_LOCAL_PORT 8000               /* the book's nginx; DELAY and ERROR follow it */
 
@@ -77,7 +79,8 @@ int cli_parse_size(const char *s, size_t *out)
 {
     char *end;
     errno = 0;
-    if (!*s || *s == '-')
+    /* a digit first: strtoull would skip spaces and take " -1" as 2^64 - 1 */
+    if (!isdigit((unsigned char)*s))
         return -EINVAL;
     unsigned long long v = strtoull(s, &end, 10);
     if (errno || end == s)
@@ -237,7 +240,10 @@ int cli_parse(int argc, char **argv, const struct strategy *s, struct cli_option
             }
             o->server = a;
             break;
-        case 'o': o->out_dir = a; break;
+        case 'o':
+            if (!*a) BAD("bad value for -o: '' (want a directory)");
+            o->out_dir = a;
+            break;
         case 't': {
             char *end;
             errno = 0;
@@ -276,10 +282,14 @@ int cli_parse(int argc, char **argv, const struct strategy *s, struct cli_option
             o->workers = v > s->max_workers ? s->max_workers : (unsigned)v;
             break;
         case OPT_SEED:
-            if (parse_uint(a, 0, ~0ULL, &v)) BAD("bad value for --seed: '%s' (want a whole number)", a);
+            /* up to 2^63 - 1: JSON's integers (jansson's json_int_t) are signed */
+            if (parse_uint(a, 0, CLI_MAX_SEED, &v)) BAD("bad value for --seed: '%s' (want a whole number up to %llu)", a, CLI_MAX_SEED);
             o->seed = v;
             break;
-        case OPT_DUMP: o->dump_dir = a; break;
+        case OPT_DUMP:
+            if (!*a) BAD("bad value for --dump: '' (want a directory)");
+            o->dump_dir = a;
+            break;
         case 'h':
             cli_usage(stdout, s);
             return CLI_HELP;

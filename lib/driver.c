@@ -191,6 +191,12 @@ int driver_main(int argc, char **argv, const struct strategy *s)
         } else {
             report_summary(stdout, &r, &meta);
         }
+        size_t renamed = 0;
+        for (size_t i = 0; i < r.total; i++)
+            renamed += r.seen[i] && r.results[i].renamed;
+        if (renamed)
+            fprintf(stderr, "%s: %s: %zu file%s saved under a second name: the first held another job's file\n",
+                    s->name, wl, renamed, renamed == 1 ? "" : "s");
         for (size_t i = 0; i < r.total; i++)
             if (r.seen[i] && r.results[i].local_failure) {
                 fprintf(stderr, "%s: %s: %s\n", s->name, wl, r.results[i].reason);

@@ -346,8 +346,32 @@ void flags_save(struct flags_transfer *t, struct job_result *out)
 {
     const char *data = t->step == FLAGS_STEP_META ? t->image : t->body;
     size_t len = t->step == FLAGS_STEP_META ? t->image_len : t->body_len;
-    if (files_write_atomic(t->cfg->out_dir, t->save_name, data, len, out->reason,
-                           sizeof out->reason) != 0) {
+    int rc;
+    if (t->step == FLAGS_STEP_META) {
+        /* Two codes may share a country name: the second keeps its own file, as
+         * "Name (CC).gif", instead of silently replacing the first's. */
+        rc = files_write_new(t->cfg->out_dir, t->save_name, data, len, out->reason,
+                             sizeof out->reason);
+        if (rc == 1) {
+            static const char ext[] = " (XX).gif";
+            size_t stem = strlen(t->save_name) - strlen(".gif");
+            size_t room = sizeof t->save_name - sizeof ext;
+            if (stem > room) {
+                stem = room;
+                while (stem > 0 && ((unsigned char)t->save_name[stem] & 0xC0) == 0x80)
+                    stem--; /* not inside a UTF-8 character */
+            }
+            memcpy(t->save_name + stem, ext, sizeof ext);
+            memcpy(t->save_name + stem + 2, t->cc, 2);
+            out->renamed = 1;
+            rc = files_write_atomic(t->cfg->out_dir, t->save_name, data, len, out->reason,
+                                    sizeof out->reason);
+        }
+    } else {
+        rc = files_write_atomic(t->cfg->out_dir, t->save_name, data, len, out->reason,
+                                sizeof out->reason);
+    }
+    if (rc != 0) {
         out->outcome = JOB_ERROR;
         out->local_failure = 1;
     }
@@ -380,7 +404,8 @@ void flags_safe_name(char *buf, size_t len, const char *country)
 {
     static const char ext[] = ".gif";
     size_t room = len - sizeof ext, k = 0;
-    for (const unsigned char *p = (const unsigned char *)country; *p && k < room; p++) {
+    const unsigned char *p;
+    for (p = (const unsigned char *)country; *p && k < room; p++) {
         unsigned char c = *p;
         if (c < 0x20 || c == 0x7f)
             continue;                    /* control bytes never reach the file system */
@@ -389,6 +414,13 @@ void flags_safe_name(char *buf, size_t len, const char *country)
         if (k == 0 && c == '.')
             c = '_';                     /* no hidden files, no "." or ".." */
         buf[k++] = (char)c;
+    }
+    if ((*p & 0xC0) == 0x80) {
+        /* cut inside a UTF-8 character: drop its first bytes too, lead byte included */
+        while (k > 0 && ((unsigned char)buf[k - 1] & 0xC0) == 0x80)
+            k--;
+        if (k > 0 && (unsigned char)buf[k - 1] >= 0xC0)
+            k--;
     }
     memcpy(buf + k, ext, sizeof ext);
 }

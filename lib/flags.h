@@ -83,7 +83,9 @@ enum job_outcome flags_classify(enum flags_step step, CURLcode rc, long status, 
                                 size_t max_body_bytes, bool too_big, struct job_result *out);
 
 /* Write the found image to out_dir/save_name through a temporary name and rename(2): a
- * partial file never exists under its final name. On failure, out becomes an error. */
+ * partial file never exists under its final name. On failure, out becomes an error. With
+ * --meta, a name already holding another flag (two codes, one country name) is not
+ * replaced: this one is saved as "Name (CC).gif" and out->renamed is set. */
 void flags_save(struct flags_transfer *t, struct job_result *out);
 
 /* The blocking path: prepare, perform (again for --meta), finish, save. */
@@ -99,7 +101,8 @@ void flags_transfer_release(struct flags_transfer *t);
 
 
 /* Turn a metadata country name into a safe file name: spaces to '_', no '/', no leading
- * '.', no control bytes; "Country_Name.gif". */
+ * '.', no control bytes; "Country_Name.gif". A name too long for buf is cut before a
+ * UTF-8 character, never inside one. */
 void flags_safe_name(char *buf, size_t len, const char *country);
 
 /* The flags workload's jobs over cfg (worker_init makes one easy handle per worker; its

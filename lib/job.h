@@ -22,7 +22,7 @@ struct job_result {
     uint8_t outcome;                        /* enum job_outcome */
     uint8_t unreachable;                    /* 1 when the server could not be reached at all */
     uint8_t local_failure;                  /* 1 when our side failed (could not save a file) */
-    uint8_t reserved_;
+    uint8_t renamed;                        /* 1 when saved as "Name (CC).gif": the name was another code's */
     int32_t http_status;                    /* last HTTP status, 0 when none */
     uint64_t bytes;                         /* body bytes received, or bytes hashed */
     uint64_t work_ns;                       /* time in the core work (hashing) */

@@ -351,3 +351,79 @@ bare() {
   curl -fsS --max-time 5 -o got.gif "$LOCAL_URL/br/br.gif"
   cmp got.gif /usr/share/flags/countries/16x11/br.gif
 }
+
+# ---- 10. small ones ------------------------------------------------------------------------
+
+@test "10 -o '' and --dump '': exit 2 with one line naming the option, nothing read or created" {
+  for d in "${DRIVERS[@]}"; do
+    run --separate-stderr "$BIN/$d" flags -o "" -s "$LOCAL_URL" BR
+    [ "$status" -eq 2 ]
+    [ "${stderr%%$'\n'*}" = "$d: bad value for -o: '' (want a directory)" ]
+    run --separate-stderr "$BIN/$d" sha -j 1 -n 1K --dump ""
+    [ "$status" -eq 2 ]
+    [ "${stderr%%$'\n'*}" = "$d: bad value for --dump: '' (want a directory)" ]
+  done
+  [ "$(flagd_stats | jq .total)" -eq 0 ]
+}
+
+@test "10 a leading space or sign is refused: --max-body ' -1', -m ' 5', --seed ' -1' are exit 2" {
+  for args in "flags --max-body= -1" "flags --max-head= -1" "flags -m= 5" "flags --max-body=+1K" "sha --seed= -1" "sha -n= 1K" "sha -j= 2"; do
+    opt=${args#* }
+    run --separate-stderr "$BIN/sequential" "${args%% *}" "${opt%%=*}" "${opt#*=}" -s "$LOCAL_URL"
+    [ "$status" -eq 2 ] || fail "$args: status $status"
+  done
+  [ "$(flagd_stats | jq .total)" -eq 0 ]
+}
+
+@test "10 --seed: up to 2^63 - 1, printed as given; 2^63 is exit 2, never a negative seed in the JSON" {
+  run --separate-stderr "$BIN/sequential" sha -j 1 -n 1K --seed 9223372036854775807 --json
+  assert_success
+  [[ $output == *'"seed": 9223372036854775807'* || $output == *'"seed":9223372036854775807'* ]]
+  run --separate-stderr "$BIN/sequential" sha -j 1 -n 1K --seed 9223372036854775808 --json
+  [ "$status" -eq 2 ]
+  [ -z "$output" ]
+  [[ ${stderr%%$'\n'*} == *"'9223372036854775808'"* ]]
+}
+
+@test "10 cannot start thread N of M names the thread that failed, not always 1" {
+  [[ $BIN != *asan* && $BIN != *tsan* ]] || skip "sanitizers reserve more address space than the limit"
+  # 40 MiB of address space holds some of 200 thread stacks of 256 KiB (about 80), not all;
+  # one malloc arena, so that the workers' arenas (64 MiB each) do not use it up first
+  run --separate-stderr env MALLOC_ARENA_MAX=1 prlimit --as=$((40 * 1024 * 1024)) "$BIN/threadpool" sha -j 200 -w 200 -n 1K
+  [ "$status" -eq 1 ]
+  [[ $stderr =~ cannot\ start\ thread\ ([0-9]+)\ of\ 200 ]]
+  [ "${BASH_REMATCH[1]}" -gt 1 ]
+}
+
+@test "10 --meta: two codes of one country name keep both files, the second as 'Name (CC).gif', counted on stderr" {
+  mkdir -p book/ar book/br book/cn
+  for cc in ar br cn; do cp "$ROOT/$cc.gif" "book/$cc/"; done
+  echo '{"country": "Sameland", "iso_cc": "AR"}' >book/ar/metadata.json
+  echo '{"country": "Sameland", "iso_cc": "BR"}' >book/br/metadata.json
+  echo '{"country": "China", "iso_cc": "CN"}' >book/cn/metadata.json
+  flagd_start --root "$PWD/book"
+  for d in "${DRIVERS[@]}"; do
+    for round in 1 2; do # again into the same directory: the same two names, no third
+      run --separate-stderr "$BIN/$d" flags --meta -s "$LOCAL_URL" -o "$PWD/$d" --json AR BR CN
+      assert_success
+      [ "$(json ok)" -eq 3 ]
+      [ "$stderr" = "$d: flags: 1 file saved under a second name: the first held another job's file" ]
+      [ "$(ls "$d" | wc -l)" -eq 3 ]
+      cmp "$d/China.gif" "$ROOT/cn.gif"
+      renamed=$(cd "$d" && ls Sameland\ \(??\).gif)
+      cc=${renamed#Sameland (}
+      cc=${cc%).gif}
+      other=$([ "$cc" = AR ] && echo br || echo ar)
+      cmp "$d/$renamed" "$ROOT/${cc,,}.gif"
+      cmp "$d/Sameland.gif" "$ROOT/$other.gif"
+    done
+  done
+}
+
+@test "10 non-UTF-8 -o: the save error's reason is in --json's error_reasons (bytes not UTF-8 as '?')" {
+  dir=$PWD/$'out\xff'
+  run --separate-stderr prlimit --fsize=100 "$BIN/sequential" flags -s "$LOCAL_URL" -o "$dir" --json BR
+  [ "$status" -eq 1 ]
+  [ "$(json errors)" -eq 1 ]
+  [ "$(json "error_reasons[\"cannot write $PWD/out?/BR.gif: File too large\"]")" -eq 1 ]
+}

@@ -19,6 +19,7 @@
 #include "cli.h"
 #include "files.h"
 #include "flags.h"
+#include "record.h"
 
 #define SAVE_THREADS 8
 #define SAVES_PER_THREAD 100
@@ -127,12 +128,68 @@ static void server_urls_are_checked_as_libcurl_reads_them(void **state)
     assert_string_equal(url, "http://[::1]:8000/flags");
 }
 
+/* issue 13 bug 10: cutting a long name split a UTF-8 character */
+static void long_names_are_cut_between_utf8_characters(void **state)
+{
+    (void)state;
+    char name[64], country[100] = "";
+    for (int i = 0; i < 40; i++)
+        strcat(country, "\xc3\xa9"); /* é, two bytes: the 59 bytes of room end inside one */
+    flags_safe_name(name, sizeof name, country);
+    assert_int_equal(strlen(name), 58 + 4);
+    assert_string_equal(name + 58, ".gif");
+    assert_int_equal((unsigned char)name[56], 0xc3);
+    assert_int_equal((unsigned char)name[57], 0xa9);
+    strcpy(country, "x");
+    for (int i = 0; i < 20; i++)
+        strcat(country, "\xe2\x82\xac"); /* €, three bytes: 1 + 19 * 3 = 58 fit, not 59 */
+    flags_safe_name(name, sizeof name, country);
+    assert_int_equal(strlen(name), 58 + 4);
+}
+
+/* issue 13 bug 10: "items": 1e300 was cast from double to long long (undefined) */
+static void records_with_huge_or_fractional_counts_are_refused(void **state)
+{
+    (void)state;
+    struct record r;
+    char err[256];
+    const char *ok = "{\"items\": 2.0, \"ok\": 2, \"not_found\": 0, \"errors\": 0}";
+    assert_int_equal(record_parse(ok, &r, err, sizeof err), 0);
+    assert_int_equal(r.items, 2);
+    record_free(&r);
+    const char *bad[] = {
+        "{\"items\": 1e300, \"ok\": 1, \"not_found\": 0, \"errors\": 0}",
+        "{\"items\": -1e300, \"ok\": 1, \"not_found\": 0, \"errors\": 0}",
+        "{\"items\": 1.5, \"ok\": 1, \"not_found\": 0, \"errors\": 0}",
+        "{\"items\": 1, \"ok\": 9.3e18, \"not_found\": 0, \"errors\": 0}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        assert_int_equal(record_parse(bad[i], &r, err, sizeof err), -1);
+        assert_non_null(strstr(err, "whole numbers"));
+        record_free(&r);
+    }
+}
+
+/* issue 13 bug 10: a non-UTF-8 directory name in a reason emptied --json's error_reasons */
+static void save_errors_are_utf8_whatever_the_path(void **state)
+{
+    (void)state;
+    char err[256];
+    assert_int_not_equal(files_write_atomic("/nonexistent-\xff\xfe", "x.bin", "x", 1, err, sizeof err), 0);
+    assert_string_equal(err, "cannot write /nonexistent-?" "?/x.bin: No such file or directory");
+    assert_int_not_equal(files_write_atomic("/nonexistent-\xc3\xa9", "x.bin", "x", 1, err, sizeof err), 0);
+    assert_string_equal(err, "cannot write /nonexistent-\xc3\xa9" "/x.bin: No such file or directory");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(saves_on_many_threads_keep_the_umask_and_0644),
         cmocka_unit_test(tiny_timeouts_round_up_to_one_millisecond),
         cmocka_unit_test(server_urls_are_checked_as_libcurl_reads_them),
+        cmocka_unit_test(long_names_are_cut_between_utf8_characters),
+        cmocka_unit_test(records_with_huge_or_fractional_counts_are_refused),
+        cmocka_unit_test(save_errors_are_utf8_whatever_the_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
