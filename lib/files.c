@@ -214,7 +214,7 @@ static bool same_content(const char *path, const void *buf, size_t len)
         return false;
     struct stat st;
     bool same = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size == len;
-    char chunk[4096];
+    char chunk[1024]; /* small: this may run on a coroutine's 64 KiB stack */
     for (size_t off = 0; same && off < len;) {
         ssize_t n = read(fd, chunk, len - off < sizeof chunk ? len - off : sizeof chunk);
         if (n < 0 && errno == EINTR)

@@ -93,6 +93,8 @@ static size_t on_head(char *data, size_t size, size_t nmemb, void *arg)
     (void)data;
     struct flags_transfer *t = arg;
     size_t n = size * nmemb;
+    if (!t || !t->cfg)
+        return n; /* a handle of flags_easy_new used without flags_prepare */
     size_t max = t->cfg->max_head_bytes ? t->cfg->max_head_bytes : FLAGS_DEFAULT_MAX_HEAD;
     t->head_len += n;
     if (t->head_len > max) {
@@ -111,7 +113,8 @@ static curl_socket_t on_open_socket(void *arg, curlsocktype purpose, struct curl
     struct flags_transfer *t = arg;
     int fd = socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
     if (fd < 0) {
-        t->socket_errno = errno;
+        if (t) /* NULL: a handle used without flags_prepare */
+            t->socket_errno = errno;
         return CURL_SOCKET_BAD;
     }
     return fd;
