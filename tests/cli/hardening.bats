@@ -7,6 +7,7 @@ bats_require_minimum_version 1.5.0 # run --separate-stderr
 load helpers
 
 FIXTURES=$BATS_TEST_DIRNAME/fixtures
+ROOT=/usr/share/flags/countries/16x11
 DRIVERS=(sequential threadpool processpool coroutine)
 
 setup() {
@@ -59,99 +60,6 @@ modes_are() {
   [ -z "$wrong" ] || { echo "files of another mode than $2: $(stat -c '%a %n' $wrong | head)" >&2; return 1; }
 }
 
-# ---- 2. saved files keep the umask -------------------------------------------------------
-
-@test "2 umask: threadpool, coroutine --executor and sha --dump save every file 0644 under umask 022" {
-  umask 022
-  for i in 1 2 3; do
-    run "$BIN/threadpool" flags -e -m 200 -s "$LOCAL_URL" -o "$PWD/tp$i" --json
-    assert_success
-    modes_are "tp$i" 644 "$(json ok)"
-  done
-  run "$BIN/coroutine" flags -e -m 200 --executor 8 -s "$LOCAL_URL" -o "$PWD/co" --json
-  assert_success
-  modes_are co 644 "$(json ok)"
-  run "$BIN/threadpool" sha -j 64 -n 1K -w 8 --dump "$PWD/dump"
-  assert_success
-  modes_are dump 644 64
-}
-
-# ---- 1. a deeply nested metadata.json ------------------------------------------------
-
-@test "1 deep metadata: every driver's --meta refuses a 1,000-deep metadata.json as 'no usable country name'" {
-  mkdir -p book/br book/ar
-  cp /usr/share/flags/countries/16x11/br.gif book/br/
-  cp /usr/share/flags/countries/16x11/ar.gif book/ar/
-  python3 -c 'print("{\"country\": " + "[" * 1000 + "]" * 1000 + "}")' >book/br/metadata.json
-  flagd_start --root "$PWD/book"
-  [ "$(curl -fsS "$LOCAL_URL/br/metadata.json" | wc -c)" -gt 2000 ]
-  for d in "${DRIVERS[@]}"; do
-    run --separate-stderr "$BIN/$d" flags --meta -s "$LOCAL_URL" -o "$PWD/$d" --json AR BR
-    assert_success
-    [ "$(json ok)" -eq 1 ]
-    [ "$(json errors)" -eq 1 ]
-    [ "$(json error_reasons)" = "$(jq -n '{"metadata: no usable country name": 1}')" ]
-    [ "$(ls "$d")" = Argentina.gif ]
-  done
-}
-
-# ---- 3. a tiny -t ---------------------------------------------------------------------
-
-@test "3 tiny -t: -t 0.0001 is a 1 ms timeout in every driver, not 'never' (the answer comes after 3 s)" {
-  flagd_start --delay 3000
-  for d in "${DRIVERS[@]}"; do
-    run --separate-stderr timeout 10 "$BIN/$d" flags -t 0.0001 -s "$DELAY_URL" --no-save --json BR
-    assert_success
-    [ "$(json errors)" -eq 1 ]
-    [ "$(json error_reasons.timeout)" -eq 1 ]
-  done
-}
-
-# ---- 9. HEAD /stats ---------------------------------------------------------------------
-
-@test "9 HEAD /stats: a Content-Length and no body, so a keep-alive GET after it stays in step" {
-  # one connection: HEAD, then GET; curl reads the HEAD's head only, then the GET's answer
-  run --separate-stderr curl -sS -v -I "$FLAGD_BASE/stats" --next "$FLAGD_BASE/stats"
-  assert_success
-  [ "$(grep -c 'Re-using existing connection' <<<"$stderr")" -eq 1 ]
-  [ "$(grep -c 'Excess found' <<<"$stderr" || true)" -eq 0 ]
-  # the HEAD's head (before the GET re-uses the connection) carries the length
-  head_len=$(sed '/Re-using existing connection/q' <<<"$stderr" | grep -i '^< Content-Length:' | tr -dc 0-9)
-  get_len=$(sed '1,/Re-using existing connection/d' <<<"$stderr" | grep -i '^< Content-Length:' | tr -dc 0-9)
-  [ -n "$head_len" ]
-  [ "$head_len" -gt 0 ]
-  body=$(sed -n '/^{/p' <<<"$output")
-  [ "$(jq -r 'type' <<<"$body")" = object ]
-  [ "${#body}" -eq $((get_len - 1)) ] # the newline after the JSON
-}
-
-# ---- 4. endless headers and trailers -------------------------------------------------
-
-@test "4 endless head: every driver stops header lines and chunked trailers at --max-head, as 'response head too large'" {
-  for mode in trailers headers; do
-    rawhttpd_start "$mode" $((8 * 1024 * 1024))
-    for d in "${DRIVERS[@]}"; do
-      run --separate-stderr timeout 10 "$BIN/$d" flags -t 2 -s "$RAW_URL" --no-save --json BR
-      assert_success
-      [ "$(json errors)" -eq 1 ]
-      [ "$(json "error_reasons[\"response head too large\"]")" -eq 1 ]
-    done
-    # a smaller limit holds too, and the default is no longer than 64 KiB
-    run --separate-stderr timeout 10 "$BIN/sequential" flags --max-head 4K -s "$RAW_URL" --no-save --json BR
-    [ "$(json "error_reasons[\"response head too large\"]")" -eq 1 ]
-    rawhttpd_stop
-  done
-  run --separate-stderr "$BIN/sequential" flags --max-head -1 BR
-  [ "$status" -eq 2 ]
-  # a normal answer is well within the default
-  run --separate-stderr "$BIN/sequential" flags -s "$LOCAL_URL" --no-save --json BR
-  [ "$(json ok)" -eq 1 ]
-}
-
-# ---- 6. SIGPIPE and SIGHUP --------------------------------------------------------------
-
-ROOT=/usr/share/flags/countries/16x11
-
 # whole DIR: every file in DIR is a whole CC.gif (byte-equal to the root's), and no
 # temporary file is left; prints how many there are
 whole() {
@@ -185,6 +93,118 @@ print(p.wait())
 PY
 }
 
+# bare CMD...: CMD with only stdin, stdout and stderr open (bats keeps 3, 4, 10, 251...),
+# as from a login shell, so that a small ulimit -n counts from 3
+bare() {
+  bash -c 'for fd in /proc/$$/fd/*; do n=${fd##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-"; done; exec "$@"' bare "$@"
+}
+
+# ---- 1. a deeply nested metadata.json ------------------------------------------------
+
+@test "1 deep metadata: every driver's --meta refuses a 1,000-deep metadata.json as 'no usable country name'" {
+  mkdir -p book/br book/ar
+  cp "$ROOT/br.gif" book/br/
+  cp "$ROOT/ar.gif" book/ar/
+  python3 -c 'print("{\"country\": " + "[" * 1000 + "]" * 1000 + "}")' >book/br/metadata.json
+  flagd_start --root "$PWD/book"
+  [ "$(curl -fsS "$LOCAL_URL/br/metadata.json" | wc -c)" -gt 2000 ]
+  for d in "${DRIVERS[@]}"; do
+    run --separate-stderr "$BIN/$d" flags --meta -s "$LOCAL_URL" -o "$PWD/$d" --json AR BR
+    assert_success
+    [ "$(json ok)" -eq 1 ]
+    [ "$(json errors)" -eq 1 ]
+    [ "$(json error_reasons)" = "$(jq -n '{"metadata: no usable country name": 1}')" ]
+    [ "$(ls "$d")" = Argentina.gif ]
+  done
+}
+
+# ---- 2. saved files keep the umask -------------------------------------------------------
+
+@test "2 umask: threadpool, coroutine --executor and sha --dump save every file 0644 under umask 022" {
+  umask 022
+  for i in 1 2 3; do
+    run "$BIN/threadpool" flags -e -m 200 -s "$LOCAL_URL" -o "$PWD/tp$i" --json
+    assert_success
+    modes_are "tp$i" 644 "$(json ok)"
+  done
+  run "$BIN/coroutine" flags -e -m 200 --executor 8 -s "$LOCAL_URL" -o "$PWD/co" --json
+  assert_success
+  modes_are co 644 "$(json ok)"
+  run "$BIN/threadpool" sha -j 64 -n 1K -w 8 --dump "$PWD/dump"
+  assert_success
+  modes_are dump 644 64
+}
+
+# ---- 3. a tiny -t ---------------------------------------------------------------------
+
+@test "3 tiny -t: -t 0.0001 is a 1 ms timeout in every driver, not 'never' (the answer comes after 3 s)" {
+  flagd_start --delay 3000
+  for d in "${DRIVERS[@]}"; do
+    run --separate-stderr timeout 10 "$BIN/$d" flags -t 0.0001 -s "$DELAY_URL" --no-save --json BR
+    assert_success
+    [ "$(json errors)" -eq 1 ]
+    [ "$(json error_reasons.timeout)" -eq 1 ]
+  done
+}
+
+# ---- 4. endless headers and trailers -------------------------------------------------
+
+@test "4 endless head: every driver stops header lines and chunked trailers at --max-head, as 'response head too large'" {
+  for mode in trailers headers; do
+    rawhttpd_start "$mode" $((8 * 1024 * 1024))
+    for d in "${DRIVERS[@]}"; do
+      run --separate-stderr timeout 10 "$BIN/$d" flags -t 2 -s "$RAW_URL" --no-save --json BR
+      assert_success
+      [ "$(json errors)" -eq 1 ]
+      [ "$(json "error_reasons[\"response head too large\"]")" -eq 1 ]
+    done
+    # a smaller limit holds too, and the default is no longer than 64 KiB
+    run --separate-stderr timeout 10 "$BIN/sequential" flags --max-head 4K -s "$RAW_URL" --no-save --json BR
+    [ "$(json "error_reasons[\"response head too large\"]")" -eq 1 ]
+    rawhttpd_stop
+  done
+  run --separate-stderr "$BIN/sequential" flags --max-head -1 BR
+  [ "$status" -eq 2 ]
+  # a normal answer is well within the default
+  run --separate-stderr "$BIN/sequential" flags -s "$LOCAL_URL" --no-save --json BR
+  [ "$(json ok)" -eq 1 ]
+}
+
+# ---- 5. flagd at its descriptor limit ----------------------------------------------------
+
+@test "5 EMFILE: flagd at ulimit -n 40 under 60 connections pauses accepting, logs at most a line a second, then serves again" {
+  flagd_stop
+  mkdir lim
+  printf '#!/bin/sh\nexec prlimit --nofile=40 "%s/flagd" "$@"\n' "$BIN" >lim/flagd
+  chmod +x lim/flagd
+  BIN=$PWD/lim flagd_start
+  CONNFLOOD=${BUILD:-build}/tests/connflood
+  [[ $CONNFLOOD = /* ]] || CONNFLOOD=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)/$CONNFLOOD
+  [ "$(awk '/^Max open files/ { print $4 }' "/proc/$FLAGD_PID/limits")" -eq 40 ]
+  port=${FLAGD_BASE##*:}
+  start_s=$(date +%s)
+  "$CONNFLOOD" --port "$port" --conns 60 --seconds 30 >flood.out 2>flood.err 3>&- &
+  flood=$!
+  wait_for "$FLAGD_ERR" 'Too many open files'
+  sleep 1 # let a busy loop show itself, if there is one
+  ticks1=$(awk '{ print $14 + $15 }' "/proc/$FLAGD_PID/stat")
+  sleep 0.5
+  ticks2=$(awk '{ print $14 + $15 }' "/proc/$FLAGD_PID/stat")
+  kill -TERM "$flood"
+  wait "$flood" || true
+  end_s=$(date +%s)
+  lines=$(grep -c 'cannot accept' "$FLAGD_ERR")
+  [ "$lines" -le $((end_s - start_s + 1)) ] || fail "$lines lines in $((end_s - start_s)) s"
+  [ "$(wc -c <"$FLAGD_ERR")" -lt 2000 ]
+  # paused, not spinning: a busy loop burns the 50 clock ticks of the half second
+  [ $((ticks2 - ticks1)) -lt 10 ] || fail "flagd used $((ticks2 - ticks1)) ticks in 0.5 s"
+  # accepting again once the descriptors are back
+  curl -fsS --max-time 5 -o got.gif "$LOCAL_URL/br/br.gif"
+  cmp got.gif "$ROOT/br.gif"
+}
+
+# ---- 6. SIGPIPE and SIGHUP --------------------------------------------------------------
+
 @test "6 SIGPIPE: 'DRIVER -v 2>&1 | head -c 2000' stops the run, leaves whole files only and exits 141" {
   # 5,408 -v lines are some 100 KB: more than the 64 KiB a pipe holds, so the run cannot
   # have written them all before the reader goes
@@ -216,27 +236,26 @@ PY
   done
 }
 
-# ---- 8d. stdout write errors ------------------------------------------------------------
+# ---- 7. a processpool worker stopped with SIGSTOP -----------------------------------------
 
-@test "8d stdout: every driver exits 1 with one line when stdout is /dev/full, for flags and sha" {
-  for d in "${DRIVERS[@]}"; do
-    run --separate-stderr "$BIN/$d" sha -j 2 -n 1K --json
-    assert_success
-    run --separate-stderr bash -c '"$0" sha -j 2 -n 1K --json >/dev/full' "$BIN/$d"
-    [ "$status" -eq 1 ]
-    [ "$stderr" = "$d: sha: cannot write the results to stdout: No space left on device" ]
-    run --separate-stderr bash -c '"$0" flags -s "$1" --no-save BR >/dev/full' "$BIN/$d" "$LOCAL_URL"
-    [ "$status" -eq 1 ]
-    [ "$stderr" = "$d: flags: cannot write the results to stdout: No space left on device" ]
-  done
-}
-
-@test "8d stdout: concbench table and --help exit 1 with one line when stdout is /dev/full" {
-  run --separate-stderr bash -c '"$0" table "$1" >/dev/full' "$BIN/concbench" "$FIXTURES/results.csv"
-  [ "$status" -eq 1 ]
-  [ "$stderr" = "concbench: cannot write to stdout: No space left on device" ]
-  run --separate-stderr bash -c '"$0" --help >/dev/full' "$BIN/concbench"
-  [ "$status" -eq 1 ]
+@test "7 SIGSTOP: processpool kills a worker that misses its job's deadline; that code is 'worker stopped responding', the rest finish" {
+  flagd_start --delay 300
+  "$BIN/processpool" flags -m 2 -t 0.4 -s "$DELAY_URL" -o "$PWD/out" -v --json AR BR CN DE EG FR >run.out 2>run.err &
+  pid=$!
+  wait_for run.err '^processpool: worker [0-9]+ started$'
+  victim=$(awk '/^processpool: worker [0-9]+ started$/ { print $3; exit }' run.err)
+  kill -STOP "$victim"
+  rc=0
+  timeout 20 tail --pid="$pid" -f /dev/null || { kill -CONT "$victim"; fail "the run hangs"; }
+  wait "$pid" || rc=$?
+  [ "$rc" -eq 0 ]
+  output=$(cat run.out)
+  [ "$(json ok)" -eq 5 ]
+  [ "$(json errors)" -eq 1 ]
+  [ "$(json "error_reasons[\"worker stopped responding\"]")" -eq 1 ]
+  [ "$(grep -c '^\*\*\* Error for [A-Z][A-Z]: worker stopped responding$' run.err)" -eq 1 ]
+  [ "$(whole out)" -eq 5 ]
+  [ ! -e "/proc/$victim" ] || [ "$(awk '{ print $3 }' "/proc/$victim/stat")" = Z ]
 }
 
 # ---- 8a. sha --dump that cannot write -------------------------------------------------
@@ -272,12 +291,6 @@ PY
 
 # ---- 8c. out of file descriptors -------------------------------------------------------
 
-# bare CMD...: CMD with only stdin, stdout and stderr open (bats keeps 3, 4, 10, 251...),
-# as from a login shell, so that a small ulimit -n counts from 3
-bare() {
-  bash -c 'for fd in /proc/$$/fd/*; do n=${fd##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-"; done; exec "$@"' bare "$@"
-}
-
 @test "8c EMFILE: out of descriptors is 'cannot open a socket: Too many open files', not 'connection refused'" {
   run --separate-stderr bare prlimit --nofile=5 "$BIN/sequential" flags -s "$LOCAL_URL" --no-save --json BR
   [ "$status" -eq 1 ]
@@ -297,59 +310,45 @@ bare() {
   done
 }
 
-# ---- 7. a processpool worker stopped with SIGSTOP -----------------------------------------
+# ---- 8d. stdout write errors ------------------------------------------------------------
 
-@test "7 SIGSTOP: processpool kills a worker that misses its job's deadline; that code is 'worker stopped responding', the rest finish" {
-  flagd_start --delay 300
-  "$BIN/processpool" flags -m 2 -t 0.4 -s "$DELAY_URL" -o "$PWD/out" -v --json AR BR CN DE EG FR >run.out 2>run.err &
-  pid=$!
-  wait_for run.err '^processpool: worker [0-9]+ started$'
-  victim=$(awk '/^processpool: worker [0-9]+ started$/ { print $3; exit }' run.err)
-  kill -STOP "$victim"
-  rc=0
-  timeout 20 tail --pid="$pid" -f /dev/null || { kill -CONT "$victim"; fail "the run hangs"; }
-  wait "$pid" || rc=$?
-  [ "$rc" -eq 0 ]
-  output=$(cat run.out)
-  [ "$(json ok)" -eq 5 ]
-  [ "$(json errors)" -eq 1 ]
-  [ "$(json "error_reasons[\"worker stopped responding\"]")" -eq 1 ]
-  [ "$(grep -c '^\*\*\* Error for [A-Z][A-Z]: worker stopped responding$' run.err)" -eq 1 ]
-  [ "$(whole out)" -eq 5 ]
-  [ ! -e "/proc/$victim" ] || [ "$(awk '{ print $3 }' "/proc/$victim/stat")" = Z ]
+@test "8d stdout: every driver exits 1 with one line when stdout is /dev/full, for flags and sha" {
+  for d in "${DRIVERS[@]}"; do
+    run --separate-stderr "$BIN/$d" sha -j 2 -n 1K --json
+    assert_success
+    run --separate-stderr bash -c '"$0" sha -j 2 -n 1K --json >/dev/full' "$BIN/$d"
+    [ "$status" -eq 1 ]
+    [ "$stderr" = "$d: sha: cannot write the results to stdout: No space left on device" ]
+    run --separate-stderr bash -c '"$0" flags -s "$1" --no-save BR >/dev/full' "$BIN/$d" "$LOCAL_URL"
+    [ "$status" -eq 1 ]
+    [ "$stderr" = "$d: flags: cannot write the results to stdout: No space left on device" ]
+  done
 }
 
-# ---- 5. flagd at its descriptor limit ----------------------------------------------------
+@test "8d stdout: concbench table and --help exit 1 with one line when stdout is /dev/full" {
+  run --separate-stderr bash -c '"$0" table "$1" >/dev/full' "$BIN/concbench" "$FIXTURES/results.csv"
+  [ "$status" -eq 1 ]
+  [ "$stderr" = "concbench: cannot write to stdout: No space left on device" ]
+  run --separate-stderr bash -c '"$0" --help >/dev/full' "$BIN/concbench"
+  [ "$status" -eq 1 ]
+}
 
-@test "5 EMFILE: flagd at ulimit -n 40 under 60 connections pauses accepting, logs at most a line a second, then serves again" {
-  flagd_stop
-  mkdir lim
-  printf '#!/bin/sh\nexec prlimit --nofile=40 "%s/flagd" "$@"\n' "$BIN" >lim/flagd
-  chmod +x lim/flagd
-  BIN=$PWD/lim flagd_start
-  CONNFLOOD=${BUILD:-build}/tests/connflood
-  [[ $CONNFLOOD = /* ]] || CONNFLOOD=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)/$CONNFLOOD
-  [ "$(awk '/^Max open files/ { print $4 }' "/proc/$FLAGD_PID/limits")" -eq 40 ]
-  port=${FLAGD_BASE##*:}
-  start_s=$(date +%s)
-  "$CONNFLOOD" --port "$port" --conns 60 --seconds 30 >flood.out 2>flood.err 3>&- &
-  flood=$!
-  wait_for "$FLAGD_ERR" 'Too many open files'
-  sleep 1 # let a busy loop show itself, if there is one
-  ticks1=$(awk '{ print $14 + $15 }' "/proc/$FLAGD_PID/stat")
-  sleep 0.5
-  ticks2=$(awk '{ print $14 + $15 }' "/proc/$FLAGD_PID/stat")
-  kill -TERM "$flood"
-  wait "$flood" || true
-  end_s=$(date +%s)
-  lines=$(grep -c 'cannot accept' "$FLAGD_ERR")
-  [ "$lines" -le $((end_s - start_s + 1)) ] || fail "$lines lines in $((end_s - start_s)) s"
-  [ "$(wc -c <"$FLAGD_ERR")" -lt 2000 ]
-  # paused, not spinning: a busy loop burns the 50 clock ticks of the half second
-  [ $((ticks2 - ticks1)) -lt 10 ] || fail "flagd used $((ticks2 - ticks1)) ticks in 0.5 s"
-  # accepting again once the descriptors are back
-  curl -fsS --max-time 5 -o got.gif "$LOCAL_URL/br/br.gif"
-  cmp got.gif /usr/share/flags/countries/16x11/br.gif
+# ---- 9. HEAD /stats ---------------------------------------------------------------------
+
+@test "9 HEAD /stats: a Content-Length and no body, so a keep-alive GET after it stays in step" {
+  # one connection: HEAD, then GET; curl reads the HEAD's head only, then the GET's answer
+  run --separate-stderr curl -sS -v -I "$FLAGD_BASE/stats" --next "$FLAGD_BASE/stats"
+  assert_success
+  [ "$(grep -c 'Re-using existing connection' <<<"$stderr")" -eq 1 ]
+  [ "$(grep -c 'Excess found' <<<"$stderr" || true)" -eq 0 ]
+  # the HEAD's head (before the GET re-uses the connection) carries the length
+  head_len=$(sed '/Re-using existing connection/q' <<<"$stderr" | grep -i '^< Content-Length:' | tr -dc 0-9)
+  get_len=$(sed '1,/Re-using existing connection/d' <<<"$stderr" | grep -i '^< Content-Length:' | tr -dc 0-9)
+  [ -n "$head_len" ]
+  [ "$head_len" -gt 0 ]
+  body=$(sed -n '/^{/p' <<<"$output")
+  [ "$(jq -r 'type' <<<"$body")" = object ]
+  [ "${#body}" -eq $((get_len - 1)) ] # the newline after the JSON
 }
 
 # ---- 10. small ones ------------------------------------------------------------------------
