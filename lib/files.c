@@ -13,8 +13,8 @@
 #include <unistd.h>
 
 #define FILES_DIR_MODE 0777  /* narrowed by the umask, as mkdir(1) does */
-#define FILES_FILE_MODE 0666 /* narrowed by the umask, as open(1)'s callers expect */
-#define FILES_TMP_TRIES 100  /* names tried before giving up, as glibc's mkstemp does many */
+#define FILES_FILE_MODE 0666 /* narrowed by the umask, as a shell's > and touch(1) do */
+#define FILES_TMP_TRIES 100  /* random names tried before EEXIST is the answer */
 #define FILES_TMP_SUFFIX 6   /* random characters, like mkstemp's XXXXXX */
 
 /* The length of the valid UTF-8 sequence at s, or 0 when s does not start one. */

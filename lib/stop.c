@@ -33,7 +33,7 @@ void stop_install(void)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
     /* A closed pipe on stdout or stderr (`| head`) is a write error, EPIPE, seen by the
-     * driver, which stops the run as if by SIGPIPE (stop_output_closed); by default it
+     * driver, which stops the run with stop_request(SIGPIPE); by default SIGPIPE
      * killed us mid-save. Forked workers inherit the disposition. */
     signal(SIGPIPE, SIG_IGN);
 }
