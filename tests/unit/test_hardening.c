@@ -34,7 +34,7 @@ mode_t umask(mode_t mask)
 {
     static mode_t (*real)(mode_t);
     if (!real)
-        real = (mode_t (*)(mode_t))dlsym(RTLD_NEXT, "umask");
+        real = (mode_t(*)(mode_t))dlsym(RTLD_NEXT, "umask");
     if (atomic_load(&umask_watch) && mask != 022)
         atomic_fetch_add(&umask_changes, 1);
     return real(mask);
@@ -175,10 +175,14 @@ static void save_errors_are_utf8_whatever_the_path(void **state)
 {
     (void)state;
     char err[256];
-    assert_int_not_equal(files_write_atomic("/nonexistent-\xff\xfe", "x.bin", "x", 1, err, sizeof err), 0);
-    assert_string_equal(err, "cannot write /nonexistent-?" "?/x.bin: No such file or directory");
-    assert_int_not_equal(files_write_atomic("/nonexistent-\xc3\xa9", "x.bin", "x", 1, err, sizeof err), 0);
-    assert_string_equal(err, "cannot write /nonexistent-\xc3\xa9" "/x.bin: No such file or directory");
+    assert_int_not_equal(
+        files_write_atomic("/nonexistent-\xff\xfe", "x.bin", "x", 1, err, sizeof err), 0);
+    assert_string_equal(err, "cannot write /nonexistent-?"
+                             "?/x.bin: No such file or directory");
+    assert_int_not_equal(
+        files_write_atomic("/nonexistent-\xc3\xa9", "x.bin", "x", 1, err, sizeof err), 0);
+    assert_string_equal(err, "cannot write /nonexistent-\xc3\xa9"
+                             "/x.bin: No such file or directory");
 }
 
 int main(void)
