@@ -1,6 +1,7 @@
 /* concbench — the harness: `run` times and validates every driver, `compare` gates a run
  * against a baseline, `table` prints a results file again, `history` follows configurations
  * over many runs, `export` writes the speedup series for github-action-benchmark. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -56,7 +57,18 @@ static int table_main(int argc, char **argv)
     return 0;
 }
 
-int main(int argc, char **argv)
+/* The command's status, or 1 when what it wrote to stdout did not all get out (a full
+ * disk, /dev/full): tables and results that were not written are not a success. */
+static int finish(int status)
+{
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "concbench: cannot write to stdout: %s\n", strerror(errno));
+        return status ? status : 1;
+    }
+    return status;
+}
+
+static int dispatch(int argc, char **argv)
 {
     if (argc < 2) {
         usage(stderr);
@@ -80,4 +92,9 @@ int main(int argc, char **argv)
     fprintf(stderr, "concbench: unknown command '%s'\n", cmd);
     usage(stderr);
     return 2;
+}
+
+int main(int argc, char **argv)
+{
+    return finish(dispatch(argc, argv));
 }

@@ -6,13 +6,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define RECORD_REAL_INT_MAX 9007199254740992.0 /* 2^53: every whole double up to it is exact */
+
+/* A whole number field; a real is taken only when whole and within ±2^53 (casting 1e300 or
+ * NaN to an integer is undefined behaviour). Anything else sets *missing. */
 static long long get_int(json_t *o, const char *key, bool *missing)
 {
     json_t *v = json_object_get(o, key);
     if (json_is_integer(v))
         return json_integer_value(v);
-    if (json_is_real(v))
-        return (long long)json_real_value(v);
+    if (json_is_real(v)) {
+        double x = json_real_value(v);
+        if (x >= -RECORD_REAL_INT_MAX && x <= RECORD_REAL_INT_MAX && x == (double)(long long)x)
+            return (long long)x;
+    }
     *missing = true;
     return 0;
 }
@@ -79,7 +86,7 @@ int record_parse(const char *text, struct record *r, char *err, size_t errlen)
     r->size_bytes = get_int(o, "size_bytes", &optional);
     get_str(o, "content_digest", r->content_digest, sizeof r->content_digest);
     if (missing) {
-        snprintf(err, errlen, "--json record lacks items/ok/not_found/errors");
+        snprintf(err, errlen, "--json record lacks items/ok/not_found/errors as whole numbers");
         json_decref(o);
         return -1;
     }

@@ -1,6 +1,8 @@
 /* cli — the options every driver shares: one parser, one usage text, one set of limits. */
 #include "cli.h"
 
+#include <curl/curl.h>
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -17,13 +19,15 @@
 #define CLI_MAX_TIMEOUT_S 3600.0
 #define CLI_MAX_JOBS 100000
 #define CLI_MAX_SIZE ((size_t)1 << 32)   /* 4 GiB per buffer */
+#define CLI_MAX_SEED 9223372036854775807ULL /* 2^63 - 1 */
+#define CLI_URL_SAMPLE_MAX 600                /* a base URL and a code's path */
 #define CLI_LOCAL_PORT 8000               /* the book's nginx; DELAY and ERROR follow it */
 
 void cli_usage(FILE *f, const struct strategy *s)
 {
     fprintf(f,
         "usage: %1$s flags [-a] [-e] [-l N] [-m N] [-s LOCAL|DELAY|ERROR|URL] [-o DIR] [-t SECONDS]\n"
-        "       %1$*2$s       [--meta] [--repeat K] [--no-save] [--max-body SIZE] [-v] [--json] [CC ...]\n"
+        "       %1$*2$s       [--meta] [--repeat K] [--no-save] [--max-body SIZE] [--max-head SIZE] [-v] [--json] [CC ...]\n"
         "       %1$s [FLAGS OPTIONS] [CC ...]\n"
         "       %1$s sha [-j JOBS] [-n SIZE] [-w N] [--seed N] [--dump DIR] [-v] [--json]\n"
         "\n"
@@ -45,6 +49,7 @@ void cli_usage(FILE *f, const struct strategy *s)
         "      --repeat K    request the code list K times (files saved once per code)\n"
         "      --no-save     do not write files\n"
         "      --max-body SIZE  refuse bodies larger than SIZE (default 1M)\n"
+        "      --max-head SIZE  refuse a status line, headers and trailers over SIZE (default 64K)\n"
         "%7$s"
         "sha:\n"
         "  -j, --jobs N      buffers to hash (default %8$d)\n"
@@ -74,7 +79,8 @@ int cli_parse_size(const char *s, size_t *out)
 {
     char *end;
     errno = 0;
-    if (!*s || *s == '-')
+    /* a digit first: strtoull would skip spaces and take " -1" as 2^64 - 1 */
+    if (!isdigit((unsigned char)*s))
         return -EINVAL;
     unsigned long long v = strtoull(s, &end, 10);
     if (errno || end == s)
@@ -124,9 +130,39 @@ int cli_server_url(const char *label, char *buf, size_t len)
         n--;
     if (n >= len || n <= strlen("https://") - 1 || strchr(label, ' '))
         return -EINVAL;
+    for (const unsigned char *p = (const unsigned char *)label; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return -EINVAL; /* a tab or a newline would make every request fail alike */
     memcpy(buf, label, n);
     buf[n] = '\0';
-    return 0;
+    /* Checked once here as libcurl will read it, with a code's path after it: a port of
+     * 99999 or a bad host then fails at start-up (exit 2), not as 194 errors of one kind. */
+    char sample[CLI_URL_SAMPLE_MAX];
+    if (snprintf(sample, sizeof sample, "%s/aa/aa.gif", buf) >= (int)sizeof sample)
+        return -EINVAL;
+    CURLU *u = curl_url();
+    int rc = u && curl_url_set(u, CURLUPART_URL, sample, 0) == CURLUE_OK ? 0 : -EINVAL;
+    curl_url_cleanup(u);
+    return rc;
+}
+
+/* s with control bytes written as \t, \n or \xHH, so that a message quoting it stays one
+ * line; cut to fit buf. */
+static const char *printable(const char *s, char *buf, size_t len)
+{
+    size_t k = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p && k + 5 < len; p++) {
+        if (*p == '\t')
+            k += (size_t)snprintf(buf + k, len - k, "\\t");
+        else if (*p == '\n')
+            k += (size_t)snprintf(buf + k, len - k, "\\n");
+        else if (*p < 0x20 || *p == 0x7f)
+            k += (size_t)snprintf(buf + k, len - k, "\\x%02x", *p);
+        else
+            buf[k++] = (char)*p;
+    }
+    buf[k] = '\0';
+    return buf;
 }
 
 #define BAD(...) do { snprintf(err, errlen, __VA_ARGS__); return -EINVAL; } while (0)
@@ -141,6 +177,7 @@ int cli_parse(int argc, char **argv, const struct strategy *s, struct cli_option
     o->timeout_s = FLAGS_DEFAULT_TIMEOUT_S;
     o->repeat = 1;
     o->max_body = FLAGS_DEFAULT_MAX_BODY;
+    o->max_head = FLAGS_DEFAULT_MAX_HEAD;
     o->jobs = SHA_DEFAULT_JOBS;
     o->size_bytes = SHA_DEFAULT_SIZE;
     o->workers = s->default_workers;
@@ -196,11 +233,17 @@ int cli_parse(int argc, char **argv, const struct strategy *s, struct cli_option
             o->concurrency = v > s->max_concurrency ? s->max_concurrency : (unsigned)v;
             break;
         case 's':
-            if (cli_server_url(a, o->base_url, sizeof o->base_url))
-                BAD("bad value for -s: '%s' (want LOCAL, DELAY, ERROR or an http:// URL)", a);
+            if (cli_server_url(a, o->base_url, sizeof o->base_url)) {
+                char shown[CLI_URL_SAMPLE_MAX];
+                BAD("bad value for -s: '%s' (want LOCAL, DELAY, ERROR or an http:// URL)",
+                    printable(a, shown, sizeof shown));
+            }
             o->server = a;
             break;
-        case 'o': o->out_dir = a; break;
+        case 'o':
+            if (!*a) BAD("bad value for -o: '' (want a directory)");
+            o->out_dir = a;
+            break;
         case 't': {
             char *end;
             errno = 0;
@@ -216,6 +259,9 @@ int cli_parse(int argc, char **argv, const struct strategy *s, struct cli_option
             break;
         case OPT_MAX_BODY:
             if (cli_parse_size(a, &o->max_body)) BAD("bad value for --max-body: '%s' (want a size like 64K or 1M)", a);
+            break;
+        case OPT_MAX_HEAD:
+            if (cli_parse_size(a, &o->max_head)) BAD("bad value for --max-head: '%s' (want a size like 16K or 64K)", a);
             break;
         case OPT_EXECUTOR:
             if (!s->has_executor) BAD("--executor is for the coroutine driver");
@@ -236,10 +282,14 @@ int cli_parse(int argc, char **argv, const struct strategy *s, struct cli_option
             o->workers = v > s->max_workers ? s->max_workers : (unsigned)v;
             break;
         case OPT_SEED:
-            if (parse_uint(a, 0, ~0ULL, &v)) BAD("bad value for --seed: '%s' (want a whole number)", a);
+            /* up to 2^63 - 1: JSON's integers (jansson's json_int_t) are signed */
+            if (parse_uint(a, 0, CLI_MAX_SEED, &v)) BAD("bad value for --seed: '%s' (want a whole number up to %llu)", a, CLI_MAX_SEED);
             o->seed = v;
             break;
-        case OPT_DUMP: o->dump_dir = a; break;
+        case OPT_DUMP:
+            if (!*a) BAD("bad value for --dump: '' (want a directory)");
+            o->dump_dir = a;
+            break;
         case 'h':
             cli_usage(stdout, s);
             return CLI_HELP;

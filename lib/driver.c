@@ -17,11 +17,26 @@
 #include "workload.h"
 
 #define DRIVER_ERR_MAX 512
+/* Descriptors a blocking transfer holds: its socket and the wakeup pair of the multi handle
+ * curl_easy_perform makes (threadpool: 66 open for -m 20); a processpool worker needs fewer
+ * in the parent, so the estimate errs on the safe side. */
+#define DRIVER_FDS_PER_TRANSFER 3
+#define DRIVER_FD_RESERVE 16 /* stdio, the pool's eventfd or sockets, a file being saved */
 
 unsigned driver_cpus(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n > 0 ? (unsigned)n : 1;
+}
+
+/* report_collect, then a look at stderr: once it is a closed pipe (`2>&1 | head`), the run
+ * stops as SIGPIPE would have stopped it, but with every save finished or removed, and the
+ * exit status SIGPIPE's 141. */
+static void collect(void *arg, const struct job_result *res)
+{
+    report_collect(arg, res);
+    if (ferror(stderr) && errno == EPIPE)
+        stop_request(SIGPIPE);
 }
 
 /* Many concurrent transfers need many descriptors: take the hard limit, as servers do. */
@@ -32,6 +47,17 @@ static void raise_nofile(void)
         rl.rlim_cur = rl.rlim_max;
         setrlimit(RLIMIT_NOFILE, &rl);
     }
+}
+
+/* The transfers at once that the open-file limit allows a blocking strategy (at least 1). */
+static unsigned fit_nofile(unsigned concurrency)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return concurrency;
+    rlim_t room = rl.rlim_cur > DRIVER_FD_RESERVE + DRIVER_FDS_PER_TRANSFER
+                      ? (rl.rlim_cur - DRIVER_FD_RESERVE) / DRIVER_FDS_PER_TRANSFER : 1;
+    return (rlim_t)concurrency > room ? (unsigned)room : concurrency;
 }
 
 /* Bad usage: one line naming the bad value, then the short usage line; exit status 2. */
@@ -108,6 +134,18 @@ int driver_main(int argc, char **argv, const struct strategy *s)
     struct run_request req = {.workload = &plan.jobs, .verbose = o.verbose,
                               .executor = o.executor};
     size_run(&req, &o, s, def->sizing, plan.jobs.n_jobs);
+    /* Past the open-file limit (ulimit -n), the transfers over it failed with EMFILE: blocking
+     * workers are lowered to fit, with a note. The coroutine strategy (one thread, its own
+     * descriptor budget) checks its limit itself. */
+    if (def->sizing == WORKLOAD_BY_CONCURRENCY && !s->has_executor && !s->fixed_concurrency) {
+        unsigned fit = fit_nofile(req.concurrency);
+        if (fit < req.concurrency) {
+            fprintf(stderr, "%s: %s: -m %u needs more open files than the limit (ulimit -n) allows; using %u\n",
+                    s->name, wl, req.concurrency, fit);
+            req.concurrency = fit;
+            req.workers = s->fixed_workers ? s->fixed_workers : fit;
+        }
+    }
     if (o.verbose && def->opening)
         def->opening(stderr, plan.ctx, &o, req.concurrency);
     struct report_meta meta = {.driver = s->name, .workload = def, .workload_ctx = plan.ctx,
@@ -120,7 +158,7 @@ int driver_main(int argc, char **argv, const struct strategy *s)
         def->teardown(&plan, false);
         return CLI_EXIT_FAIL;
     }
-    req.collect = report_collect;
+    req.collect = collect;
     req.collect_arg = &r;
 
     uint64_t t0 = clock_now_ns();
@@ -153,6 +191,12 @@ int driver_main(int argc, char **argv, const struct strategy *s)
         } else {
             report_summary(stdout, &r, &meta);
         }
+        size_t renamed = 0;
+        for (size_t i = 0; i < r.total; i++)
+            renamed += r.seen[i] && r.results[i].renamed;
+        if (renamed)
+            fprintf(stderr, "%s: %s: %zu file%s saved under a second name: the first held another job's file\n",
+                    s->name, wl, renamed, renamed == 1 ? "" : "s");
         for (size_t i = 0; i < r.total; i++)
             if (r.seen[i] && r.results[i].local_failure) {
                 fprintf(stderr, "%s: %s: %s\n", s->name, wl, r.results[i].reason);
@@ -162,7 +206,19 @@ int driver_main(int argc, char **argv, const struct strategy *s)
         if (meta.interrupted)
             status = 128 + meta.interrupted;
     }
-    fflush(stdout);
+    /* the results are the point of the run: not writing them all is a failure (a closed
+     * pipe, as SIGPIPE would have it, 141) */
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        int e = errno;
+        if (e == EPIPE) {
+            status = 128 + SIGPIPE;
+        } else {
+            fprintf(stderr, "%s: %s: cannot write the results to stdout: %s\n", s->name, wl,
+                    strerror(e));
+            if (status == CLI_EXIT_OK)
+                status = CLI_EXIT_FAIL;
+        }
+    }
     report_free(&r);
     def->teardown(&plan, undo);
     return status;

@@ -3,14 +3,49 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #define FILES_DIR_MODE 0777  /* narrowed by the umask, as mkdir(1) does */
+#define FILES_FILE_MODE 0666 /* narrowed by the umask, as a shell's > and touch(1) do */
+#define FILES_TMP_TRIES 100  /* random names tried before EEXIST is the answer */
+#define FILES_TMP_SUFFIX 6   /* random characters, like mkstemp's XXXXXX */
+
+/* The length of the valid UTF-8 sequence at s, or 0 when s does not start one. */
+static size_t utf8_len(const unsigned char *s)
+{
+    size_t n = s[0] < 0x80 ? 1 : s[0] >= 0xC2 && s[0] <= 0xDF ? 2
+             : s[0] >= 0xE0 && s[0] <= 0xEF ? 3 : s[0] >= 0xF0 && s[0] <= 0xF4 ? 4 : 0;
+    for (size_t i = 1; i < n; i++)
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+    return n; /* overlong and surrogate forms pass: the aim is text JSON can carry */
+}
+
+/* A message into err, each byte of a path that is not UTF-8 made '?': the message becomes
+ * a result's reason, a key of --json's error_reasons, which must be UTF-8 (a non-UTF-8
+ * -o gave `"error_reasons": {}` with errors 1). */
+__attribute__((format(printf, 3, 4)))
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    for (unsigned char *p = (unsigned char *)err; *p;) {
+        size_t n = utf8_len(p);
+        if (n == 0)
+            *p++ = '?';
+        else
+            p += n;
+    }
+}
 
 /* Drop the last component of path (and the slashes before it); false when none is left. */
 static bool drop_last(char *path)
@@ -41,8 +76,12 @@ int files_prepare_dir(const char *dir, unsigned *created, char *err, size_t errl
 {
     char path[4096];
     *created = 0;
+    if (!*dir) { /* the walk below starts after the first byte */
+        set_err(err, errlen, "cannot write '': %s", strerror(ENOENT));
+        return -ENOENT;
+    }
     if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) {
-        snprintf(err, errlen, "cannot write %s: %s", dir, strerror(ENAMETOOLONG));
+        set_err(err, errlen, "cannot write %s: %s", dir, strerror(ENAMETOOLONG));
         return -ENAMETOOLONG;
     }
     /* mkdir -p: each prefix in turn; EEXIST is fine, the final check catches a file. Once
@@ -64,7 +103,7 @@ int files_prepare_dir(const char *dir, unsigned *created, char *err, size_t errl
                     tail = false;
             } else {
                 int e = errno;
-                snprintf(err, errlen, "cannot create %s: %s", path, strerror(e));
+                set_err(err, errlen, "cannot create %s: %s", path, strerror(e));
                 files_remove_created(dir, tail ? *created : 0);
                 *created = 0;
                 return -e;
@@ -81,7 +120,7 @@ int files_prepare_dir(const char *dir, unsigned *created, char *err, size_t errl
     int fd = mkstemp(probe);
     if (fd < 0) {
         int e = errno;
-        snprintf(err, errlen, "cannot write %s: %s", dir, strerror(e));
+        set_err(err, errlen, "cannot write %s: %s", dir, strerror(e));
         files_remove_created(dir, *created);
         *created = 0;
         return -e;
@@ -91,25 +130,43 @@ int files_prepare_dir(const char *dir, unsigned *created, char *err, size_t errl
     return 0;
 }
 
-int files_write_atomic(const char *dir, const char *name, const void *buf, size_t len,
-                       char *err, size_t errlen)
+/* Create tmp ("PREFIX" + FILES_TMP_SUFFIX random characters, written over its last
+ * FILES_TMP_SUFFIX bytes) with O_EXCL and mode 0666, so that the kernel applies the umask.
+ * mkstemp creates 0600, and widening that with fchmod needs the umask, whose only reader
+ * umask(2) also writes it: with threads saving at once, one thread's umask(0) let another
+ * create a world-writable file, and two of them could leave the process umask at 000. */
+static int open_tmp(char *tmp)
 {
-    char final[4200], tmp[4300];
-    snprintf(final, sizeof final, "%s/%s", dir, name);
+    static const char chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    char *x = tmp + strlen(tmp) - FILES_TMP_SUFFIX;
+    for (int tries = 0; tries < FILES_TMP_TRIES; tries++) {
+        unsigned char r[FILES_TMP_SUFFIX];
+        if (getrandom(r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r)
+            for (size_t i = 0; i < sizeof r; i++) /* no entropy yet: names need not be secret */
+                r[i] = (unsigned char)(rand() ^ getpid() ^ tries);
+        for (int i = 0; i < FILES_TMP_SUFFIX; i++)
+            x[i] = chars[r[i] % (sizeof chars - 1)];
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, FILES_FILE_MODE);
+        if (fd >= 0 || errno != EEXIST)
+            return fd;
+    }
+    return -1;
+}
+
+/* Write buf to a new temporary file beside dir/name; its path in tmp. 0 or -errno with
+ * the message in err (and no temporary file left). */
+static int write_tmp(const char *final, const char *dir, const char *name, const void *buf,
+                     size_t len, char *tmp, size_t tmplen, char *err, size_t errlen)
+{
     /* the temporary name starts with '.' so a listing of finished files skips it */
-    snprintf(tmp, sizeof tmp, "%s/.%s.XXXXXX", dir, name);
-    int fd = mkstemp(tmp);
+    snprintf(tmp, tmplen, "%s/.%s.XXXXXX", dir, name);
+    int fd = open_tmp(tmp);
     if (fd < 0) {
         int e = errno;
-        snprintf(err, errlen, "cannot write %s: %s", final, strerror(e));
+        set_err(err, errlen, "cannot write %s: %s", final, strerror(e));
         return -e;
     }
-    /* mkstemp creates 0600; saved files get the usual 0666 & ~umask */
-    mode_t mask = umask(0);
-    umask(mask);
     int e = 0;
-    if (fchmod(fd, 0666 & ~mask) != 0)
-        e = errno;
     const char *p = buf;
     for (size_t left = len; !e && left > 0;) {
         ssize_t n = write(fd, p, left);
@@ -124,11 +181,77 @@ int files_write_atomic(const char *dir, const char *name, const void *buf, size_
     }
     if (close(fd) != 0 && !e)
         e = errno;
-    if (!e && rename(tmp, final) != 0)
+    if (e) {
+        unlink(tmp);
+        set_err(err, errlen, "cannot write %s: %s", final, strerror(e));
+        return -e;
+    }
+    return 0;
+}
+
+int files_write_atomic(const char *dir, const char *name, const void *buf, size_t len,
+                       char *err, size_t errlen)
+{
+    char final[4200], tmp[4300];
+    snprintf(final, sizeof final, "%s/%s", dir, name);
+    int rc = write_tmp(final, dir, name, buf, len, tmp, sizeof tmp, err, errlen);
+    if (rc != 0)
+        return rc;
+    if (rename(tmp, final) != 0) {
+        int e = errno;
+        unlink(tmp);
+        set_err(err, errlen, "cannot write %s: %s", final, strerror(e));
+        return -e;
+    }
+    return 0;
+}
+
+/* Whether the file at path holds exactly len bytes equal to buf. */
+static bool same_content(const char *path, const void *buf, size_t len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    struct stat st;
+    bool same = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size == len;
+    char chunk[1024]; /* small: this may run on a coroutine's 64 KiB stack */
+    for (size_t off = 0; same && off < len;) {
+        ssize_t n = read(fd, chunk, len - off < sizeof chunk ? len - off : sizeof chunk);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0 || memcmp(chunk, (const char *)buf + off, (size_t)n) != 0)
+            same = false;
+        else
+            off += (size_t)n;
+    }
+    close(fd);
+    return same;
+}
+
+int files_write_new(const char *dir, const char *name, const void *buf, size_t len,
+                    char *err, size_t errlen)
+{
+    char final[4200], tmp[4300];
+    snprintf(final, sizeof final, "%s/%s", dir, name);
+    int rc = write_tmp(final, dir, name, buf, len, tmp, sizeof tmp, err, errlen);
+    if (rc != 0)
+        return rc;
+    /* link(2), unlike rename(2), fails when the name exists: of two savers, one wins */
+    int e = 0;
+    if (link(tmp, final) == 0) {
+        unlink(tmp);
+        return 0;
+    }
+    if (errno == EEXIST && !same_content(final, buf, len)) {
+        unlink(tmp);
+        return 1;
+    }
+    /* the same bytes again, or a file system without hard links: replace as usual */
+    if (rename(tmp, final) != 0)
         e = errno;
     if (e) {
         unlink(tmp);
-        snprintf(err, errlen, "cannot write %s: %s", final, strerror(e));
+        set_err(err, errlen, "cannot write %s: %s", final, strerror(e));
         return -e;
     }
     return 0;

@@ -5,12 +5,14 @@
 #include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
+#include <math.h>
 #include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 #include "countries.h"
 #include "files.h"
@@ -25,6 +27,10 @@
 #define FLAGS_RECV_BUDGET_BYTES (8L * 1024 * 1024)
 #define FLAGS_RECV_BUFFER_MIN 1024L
 #define FLAGS_RECV_BUFFER_MAX (16L * 1024)
+/* The book's metadata.json is one object of strings: depth 1. jansson's parser recurses
+ * once per level (up to its built-in 2048), and about 1,000 levels overflow a 64 KiB
+ * coroutine stack, so anything deeper than this is refused before jansson sees it. */
+#define FLAGS_META_MAX_DEPTH 32
 
 /* Set a result's reason; long messages are cut to fit (through vsnprintf on purpose:
  * a cut reason is fine, and -Wformat-truncation cannot see through it). */
@@ -79,6 +85,41 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
     return n;
 }
 
+/* curl's header callback, for the status line, each header and each trailer: count them,
+ * so that a server sending lines without end cannot grow what curl holds (max_body_bytes
+ * bounds only the body). A limit of 0 (a caller that set none) means the default. */
+static size_t on_head(char *data, size_t size, size_t nmemb, void *arg)
+{
+    (void)data;
+    struct flags_transfer *t = arg;
+    size_t n = size * nmemb;
+    if (!t || !t->cfg)
+        return n; /* a handle of flags_easy_new used without flags_prepare */
+    size_t max = t->cfg->max_head_bytes ? t->cfg->max_head_bytes : FLAGS_DEFAULT_MAX_HEAD;
+    t->head_len += n;
+    if (t->head_len > max) {
+        t->head_too_big = true;
+        return 0; /* makes curl stop with CURLE_WRITE_ERROR */
+    }
+    return n;
+}
+
+/* curl's socket opener, as its default (socket(2)) but keeping the errno: out of file
+ * descriptors, curl says only "Couldn't connect" and CURLINFO_OS_ERRNO stays 0, which read
+ * as "connection refused" with the server up. */
+static curl_socket_t on_open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *addr)
+{
+    (void)purpose;
+    struct flags_transfer *t = arg;
+    int fd = socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
+    if (fd < 0) {
+        if (t) /* NULL: a handle used without flags_prepare */
+            t->socket_errno = errno;
+        return CURL_SOCKET_BAD;
+    }
+    return fd;
+}
+
 /* curl's progress callback: a SIGINT/SIGTERM aborts every transfer promptly. */
 static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
                        curl_off_t ulnow)
@@ -94,6 +135,7 @@ CURL *flags_easy_new(void)
         return NULL;
     curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);        /* threads: no SIGALRM for timeouts */
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_head);
     curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, on_progress);
     curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(easy, CURLOPT_USERAGENT, "concbench/1");
@@ -106,10 +148,24 @@ static void start_request(struct flags_transfer *t)
     flags_url(t->url, sizeof t->url, t->cfg->base_url, t->cc, t->step);
     t->body_len = 0;
     t->too_big = false;
+    t->head_len = 0;
+    t->head_too_big = false;
+    t->socket_errno = 0;
     t->curl_err[0] = '\0';
     curl_easy_setopt(t->easy, CURLOPT_URL, t->url);
     curl_easy_setopt(t->easy, CURLOPT_WRITEDATA, t);
+    curl_easy_setopt(t->easy, CURLOPT_HEADERDATA, t);
+    curl_easy_setopt(t->easy, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+    curl_easy_setopt(t->easy, CURLOPT_OPENSOCKETDATA, t);
     curl_easy_setopt(t->easy, CURLOPT_ERRORBUFFER, t->curl_err);
+}
+
+long flags_timeout_ms(double timeout_s)
+{
+    /* less a nanosecond of slack: a product a rounding error above a whole number
+     * (0.3 s as 300.00000000000006 ms) stays that number */
+    double ms = ceil(timeout_s * 1000.0 - 1e-6);
+    return ms < 1 ? 1 : (long)ms;
 }
 
 void flags_prepare(struct flags_transfer *t, const struct flags_config *cfg, size_t index)
@@ -120,7 +176,8 @@ void flags_prepare(struct flags_transfer *t, const struct flags_config *cfg, siz
     t->step = FLAGS_STEP_FLAG;
     t->image_len = 0;
     t->save_name[0] = '\0';
-    curl_easy_setopt(t->easy, CURLOPT_TIMEOUT_MS, (long)(cfg->timeout_s * 1000.0 + 0.5));
+    /* rounded up, never down to 0: libcurl's 0 means "no timeout" */
+    curl_easy_setopt(t->easy, CURLOPT_TIMEOUT_MS, flags_timeout_ms(cfg->timeout_s));
     /* refuse at once when the server announces a body that is too large */
     curl_easy_setopt(t->easy, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)cfg->max_body_bytes);
     start_request(t);
@@ -188,10 +245,39 @@ enum job_outcome flags_classify(enum flags_step step, CURLcode rc, long status, 
     return (enum job_outcome)out->outcome;
 }
 
-/* The country name in a metadata.json body, as a file name; 0 or -1 when unusable. */
+/* Whether a JSON text nests arrays and objects deeper than max_depth. A byte scan, no
+ * recursion: it runs on a coroutine's small stack. Strings (and their escapes) are skipped;
+ * a malformed text is left for the parser to refuse. */
+static bool json_too_deep(const char *text, size_t len, unsigned max_depth)
+{
+    unsigned depth = 0;
+    bool in_string = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i];
+        if (in_string) {
+            if (c == '\\')
+                i++; /* the escaped byte cannot end the string */
+            else if (c == '"')
+                in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > max_depth)
+                return true;
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            depth--;
+        }
+    }
+    return false;
+}
+
+/* The country name in a metadata.json body, as a file name; 0 or -1 when unusable.
+ * Runs on a coroutine stack in the coroutine driver: only bounded recursion here. */
 static int meta_save_name(struct flags_transfer *t)
 {
     json_error_t jerr;
+    if (json_too_deep(t->body, t->body_len, FLAGS_META_MAX_DEPTH))
+        return -1;
     json_t *root = json_loadb(t->body, t->body_len, 0, &jerr);
     const char *country = json_string_value(json_object_get(root, "country"));
     int rc = -1;
@@ -211,8 +297,18 @@ enum flags_next flags_finish(struct flags_transfer *t, CURLcode rc, struct job_r
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_getinfo(t->easy, CURLINFO_OS_ERRNO, &os_errno);
     out->bytes = t->image_len + t->body_len;
-    if (flags_classify(t->step, rc, status, os_errno, t->cfg->max_body_bytes, t->too_big, out) != JOB_OK)
+    if (flags_classify(t->step, rc, status, os_errno, t->cfg->max_body_bytes, t->too_big, out) != JOB_OK) {
+        if (rc == CURLE_WRITE_ERROR && t->head_too_big)
+            set_reason(out, "%sresponse head too large", t->step == FLAGS_STEP_META ? "metadata: " : "");
+        if (rc == CURLE_COULDNT_CONNECT && t->socket_errno) {
+            /* our side ran out (EMFILE, ENFILE, ENOBUFS): not an unreachable server */
+            out->unreachable = 0;
+            out->local_failure = 1;
+            set_reason(out, "%scannot open a socket: %s", t->step == FLAGS_STEP_META ? "metadata: " : "",
+                       strerror(t->socket_errno));
+        }
         return FLAGS_DONE;
+    }
 
     if (t->step == FLAGS_STEP_FLAG && t->cfg->meta) {
         /* keep the image while the same handle fetches metadata.json (keep-alive) */
@@ -253,8 +349,32 @@ void flags_save(struct flags_transfer *t, struct job_result *out)
 {
     const char *data = t->step == FLAGS_STEP_META ? t->image : t->body;
     size_t len = t->step == FLAGS_STEP_META ? t->image_len : t->body_len;
-    if (files_write_atomic(t->cfg->out_dir, t->save_name, data, len, out->reason,
-                           sizeof out->reason) != 0) {
+    int rc;
+    if (t->step == FLAGS_STEP_META) {
+        /* Two codes may share a country name: the second keeps its own file, as
+         * "Name (CC).gif", instead of silently replacing the first's. */
+        rc = files_write_new(t->cfg->out_dir, t->save_name, data, len, out->reason,
+                             sizeof out->reason);
+        if (rc == 1) {
+            static const char ext[] = " (XX).gif";
+            size_t stem = strlen(t->save_name) - strlen(".gif");
+            size_t room = sizeof t->save_name - sizeof ext;
+            if (stem > room) {
+                stem = room;
+                while (stem > 0 && ((unsigned char)t->save_name[stem] & 0xC0) == 0x80)
+                    stem--; /* not inside a UTF-8 character */
+            }
+            memcpy(t->save_name + stem, ext, sizeof ext);
+            memcpy(t->save_name + stem + 2, t->cc, 2);
+            out->renamed = 1;
+            rc = files_write_atomic(t->cfg->out_dir, t->save_name, data, len, out->reason,
+                                    sizeof out->reason);
+        }
+    } else {
+        rc = files_write_atomic(t->cfg->out_dir, t->save_name, data, len, out->reason,
+                                sizeof out->reason);
+    }
+    if (rc != 0) {
         out->outcome = JOB_ERROR;
         out->local_failure = 1;
     }
@@ -287,7 +407,8 @@ void flags_safe_name(char *buf, size_t len, const char *country)
 {
     static const char ext[] = ".gif";
     size_t room = len - sizeof ext, k = 0;
-    for (const unsigned char *p = (const unsigned char *)country; *p && k < room; p++) {
+    const unsigned char *p;
+    for (p = (const unsigned char *)country; *p && k < room; p++) {
         unsigned char c = *p;
         if (c < 0x20 || c == 0x7f)
             continue;                    /* control bytes never reach the file system */
@@ -296,6 +417,13 @@ void flags_safe_name(char *buf, size_t len, const char *country)
         if (k == 0 && c == '.')
             c = '_';                     /* no hidden files, no "." or ".." */
         buf[k++] = (char)c;
+    }
+    if ((*p & 0xC0) == 0x80) {
+        /* cut inside a UTF-8 character: drop its first bytes too, lead byte included */
+        while (k > 0 && ((unsigned char)buf[k - 1] & 0xC0) == 0x80)
+            k--;
+        if (k > 0 && (unsigned char)buf[k - 1] >= 0xC0)
+            k--;
     }
     memcpy(buf + k, ext, sizeof ext);
 }
@@ -385,6 +513,8 @@ void flags_workload(struct workload *w, const struct flags_config *cfg)
     memset(w, 0, sizeof *w);
     w->name = "flags";
     w->n_jobs = cfg->n_jobs;
+    /* each request is bounded by -t; with --meta a job makes two */
+    w->job_timeout_ms = (unsigned)flags_timeout_ms(cfg->timeout_s) * (cfg->meta ? 2 : 1);
     w->ctx = (void *)cfg;
     w->worker_init = flags_worker_init;
     w->job_run = flags_job_run;
@@ -408,6 +538,7 @@ static const struct option flags_longopts[] = {
     {"repeat", required_argument, NULL, OPT_REPEAT},
     {"no-save", no_argument, NULL, OPT_NO_SAVE},
     {"max-body", required_argument, NULL, OPT_MAX_BODY},
+    {"max-head", required_argument, NULL, OPT_MAX_HEAD},
     {"executor", required_argument, NULL, OPT_EXECUTOR},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -442,6 +573,7 @@ static int flags_setup(struct workload_plan *plan, const struct cli_options *o, 
     cfg->timeout_s = o->timeout_s;
     cfg->meta = o->meta;
     cfg->max_body_bytes = o->max_body;
+    cfg->max_head_bytes = o->max_head;
     if (!o->no_save) {
         int rc = files_prepare_dir(o->out_dir, &fr->out_dir_created, err, errlen);
         if (rc != 0) {

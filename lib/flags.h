@@ -11,6 +11,7 @@
 
 #define FLAGS_DEFAULT_TIMEOUT_S 3.1           /* seconds per request, the book's flags2 value */
 #define FLAGS_DEFAULT_MAX_BODY (1024 * 1024)  /* refuse bodies larger than this */
+#define FLAGS_DEFAULT_MAX_HEAD (64 * 1024)    /* refuse status line + headers + trailers larger */
 #define FLAGS_URL_MAX 512
 
 /* The flags workload's configuration: read-only once a run starts. */
@@ -20,6 +21,7 @@ struct flags_config {
     double timeout_s;             /* per request */
     bool meta;                    /* --meta: flag, then metadata.json, save as Country_Name.gif */
     size_t max_body_bytes;        /* bodies beyond this are an error */
+    size_t max_head_bytes;        /* a head (headers and trailers) beyond this is an error */
     char (*codes)[3];             /* distinct country codes, upper case */
     size_t n_codes;
     size_t n_jobs;                /* n_codes * repeat; job i downloads codes[i % n_codes] */
@@ -53,11 +55,18 @@ struct flags_transfer {
     size_t image_len, image_cap;
     char save_name[128];            /* file name under out_dir */
     bool too_big;                   /* body passed max_body_bytes */
+    size_t head_len;                /* header and trailer bytes of the current request */
+    bool head_too_big;              /* they passed max_head_bytes */
+    int socket_errno;               /* socket(2)'s errno when it failed (EMFILE), else 0 */
     char curl_err[CURL_ERROR_SIZE];
 };
 
 /* The URL of a code's flag or metadata: "{base}/{cc}/{cc}.gif", lower case like the book. */
 void flags_url(char *buf, size_t len, const char *base, const char *cc, enum flags_step step);
+
+/* A timeout in seconds as libcurl's milliseconds, rounded up and at least 1: libcurl reads
+ * 0 as "never time out", which a -t of 0.0004 must not become. */
+long flags_timeout_ms(double timeout_s);
 
 /* Prepare job `index` of cfg on t->easy (which the caller created): URL, timeout, body
  * limit, an empty body. Cannot fail: of these options only the URL's copy can (out of
@@ -74,7 +83,9 @@ enum job_outcome flags_classify(enum flags_step step, CURLcode rc, long status, 
                                 size_t max_body_bytes, bool too_big, struct job_result *out);
 
 /* Write the found image to out_dir/save_name through a temporary name and rename(2): a
- * partial file never exists under its final name. On failure, out becomes an error. */
+ * partial file never exists under its final name. On failure, out becomes an error. With
+ * --meta, a name already holding another flag (two codes, one country name) is not
+ * replaced: this one is saved as "Name (CC).gif" and out->renamed is set. */
 void flags_save(struct flags_transfer *t, struct job_result *out);
 
 /* The blocking path: prepare, perform (again for --meta), finish, save. */
@@ -90,7 +101,8 @@ void flags_transfer_release(struct flags_transfer *t);
 
 
 /* Turn a metadata country name into a safe file name: spaces to '_', no '/', no leading
- * '.', no control bytes; "Country_Name.gif". */
+ * '.', no control bytes; "Country_Name.gif". A name too long for buf is cut before a
+ * UTF-8 character, never inside one. */
 void flags_safe_name(char *buf, size_t len, const char *country);
 
 /* The flags workload's jobs over cfg (worker_init makes one easy handle per worker; its

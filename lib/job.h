@@ -22,7 +22,7 @@ struct job_result {
     uint8_t outcome;                        /* enum job_outcome */
     uint8_t unreachable;                    /* 1 when the server could not be reached at all */
     uint8_t local_failure;                  /* 1 when our side failed (could not save a file) */
-    uint8_t reserved_;
+    uint8_t renamed;                        /* 1 when saved as "Name (CC).gif": the name was another code's */
     int32_t http_status;                    /* last HTTP status, 0 when none */
     uint64_t bytes;                         /* body bytes received, or bytes hashed */
     uint64_t work_ns;                       /* time in the core work (hashing) */
@@ -65,6 +65,7 @@ struct workload_steps {
 struct workload {
     const char *name;   /* the workload's name in the table: "flags", "sha" */
     size_t n_jobs;
+    unsigned job_timeout_ms; /* a job's own bound (flags: -t per request), 0 = unbounded */
     void *ctx;          /* the workload's own configuration, read-only while running */
     int (*worker_init)(const struct workload *w, void **state, char *err, size_t errlen);
     void (*job_run)(const struct workload *w, void *state, size_t index, struct job_result *out);

@@ -17,6 +17,7 @@ enum long_only {
     OPT_REPEAT,
     OPT_NO_SAVE,
     OPT_MAX_BODY,
+    OPT_MAX_HEAD,
     OPT_EXECUTOR,
     OPT_SEED,
     OPT_DUMP,
@@ -40,6 +41,7 @@ struct cli_options {
     bool no_save;          /* --no-save */
     unsigned repeat;       /* --repeat K */
     size_t max_body;       /* --max-body SIZE */
+    size_t max_head;       /* --max-head SIZE */
     unsigned executor;     /* --executor N (strategies with has_executor) */
     char *const *codes;    /* positional arguments */
     size_t n_codes;

@@ -24,7 +24,9 @@ struct worker {
     int fd;           /* parent's end of the socketpair */
     bool busy;        /* holds job `job` */
     bool shut;        /* parent already shut its sending side */
+    bool stuck;       /* missed its job's deadline: killed, its job an error */
     size_t job;
+    int64_t deadline_ms; /* when a busy worker's job must have ended; 0 = never */
 };
 
 struct pool {
@@ -159,7 +161,7 @@ static void bury(struct pool *p, unsigned i)
     while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR)
         ; /* the socket is closed on exit, so the process is (nearly) a zombie already */
     pid_t pid = w->pid;
-    bool busy = w->busy;
+    bool busy = w->busy, stuck = w->stuck;
     size_t job = w->job;
     *w = (struct worker){.fd = -1};
     p->alive--;
@@ -168,7 +170,10 @@ static void bury(struct pool *p, unsigned i)
     bool never_ran = p->stopping && WIFEXITED(status) && WEXITSTATUS(status) == 0;
     if (busy && !never_ran) {
         char reason[JOB_REASON_MAX];
-        describe_status(reason, sizeof reason, pid, status);
+        if (stuck)
+            snprintf(reason, sizeof reason, "worker stopped responding");
+        else
+            describe_status(reason, sizeof reason, pid, status);
         collect_error(p, job, reason);
     }
     if (p->stopping || p->init_failed || p->next >= p->req->workload->n_jobs)
@@ -204,7 +209,7 @@ static void on_readable(struct pool *p, unsigned i)
         p->init_failed = true;
         return; /* the worker exits; its EOF comes next */
     }
-    if (n == (ssize_t)sizeof r && w->busy && r.index == w->job) {
+    if (n == (ssize_t)sizeof r && w->busy && r.index == w->job && !w->stuck) {
         w->busy = false;
         p->req->collect(p->req->collect_arg, &r);
         return;
@@ -212,6 +217,13 @@ static void on_readable(struct pool *p, unsigned i)
     if (n > 0)
         kill(w->pid, SIGKILL); /* garbage on the wire: this worker cannot be trusted */
     bury(p, i);
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Give every idle worker its next job. */
@@ -227,7 +239,38 @@ static void hand_out(struct pool *p)
             continue; /* dying: its EOF will be seen by poll; the job stays unassigned */
         w->busy = true;
         w->job = p->next++;
+        unsigned bound = p->req->workload->job_timeout_ms;
+        w->deadline_ms = bound ? now_ms() + 2 * (int64_t)bound + PROCPOOL_STUCK_MARGIN_MS : 0;
     }
+}
+
+/* Kill every busy worker past its job's deadline (stopped by SIGSTOP, or hung): SIGKILL
+ * ends even a stopped process; its EOF then makes the job an error in bury. Returns the
+ * earliest deadline still ahead, or 0 when none. */
+static int64_t kill_stuck(struct pool *p)
+{
+    int64_t now = now_ms(), next = 0;
+    for (unsigned i = 0; i < p->n; i++) {
+        struct worker *w = &p->w[i];
+        if (w->pid <= 0 || !w->busy || !w->deadline_ms || w->stuck)
+            continue;
+        if (now >= w->deadline_ms) {
+            kill(w->pid, SIGKILL);
+            w->stuck = true;
+        } else if (!next || w->deadline_ms < next) {
+            next = w->deadline_ms;
+        }
+    }
+    return next;
+}
+
+/* Whether any worker still holds a job. */
+static bool any_busy(const struct pool *p)
+{
+    for (unsigned i = 0; i < p->n; i++)
+        if (p->w[i].pid > 0 && p->w[i].busy)
+            return true;
+    return false;
 }
 
 /* No more jobs for anyone: shut the sending side so idle workers read EOF and exit. */
@@ -245,13 +288,6 @@ static void signal_all(struct pool *p, int sig)
     for (unsigned i = 0; i < p->n; i++)
         if (p->w[i].pid > 0)
             kill(p->w[i].pid, sig);
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Begin the end: no new jobs, SIGTERM to everyone, SIGKILL after the grace period. */
@@ -285,9 +321,7 @@ int procpool_run(const struct run_request *req, const struct procpool_options *o
      * stop_requested() and the wait would otherwise go unnoticed while every worker waits
      * for us (pselect's raison d'être) */
     sigset_t stop_sigs;
-    sigemptyset(&stop_sigs);
-    sigaddset(&stop_sigs, SIGINT);
-    sigaddset(&stop_sigs, SIGTERM);
+    stop_sigset(&stop_sigs);
     sigprocmask(SIG_BLOCK, &stop_sigs, &p.run_mask);
     int rc = 0;
     for (unsigned i = 0; i < p.n; i++)
@@ -300,7 +334,7 @@ int procpool_run(const struct run_request *req, const struct procpool_options *o
             hand_out(&p);
     }
 
-    int64_t deadline_ms = 0;
+    int64_t deadline_ms = 0, end_ms = 0;
     bool killed = false;
     if (rc != 0)
         begin_stop(&p, &deadline_ms); /* could not start them all: end those that did */
@@ -318,9 +352,18 @@ int procpool_run(const struct run_request *req, const struct procpool_options *o
                 pfd[n] = (struct pollfd){.fd = p.w[i].fd, .events = POLLIN};
                 slot_of[n++] = i;
             }
+        /* Every result in, yet a worker is left: it missed its EOF (stopped while idle).
+         * It gets the same grace as a stop, then SIGKILL; it held no job. */
+        if (!p.stopping && !end_ms && p.next >= wl->n_jobs && !any_busy(&p))
+            end_ms = now_ms() + PROCPOOL_GRACE_MS;
+        int64_t wake_ms = killed ? 0 : kill_stuck(&p);
+        if (p.stopping && !killed && (!wake_ms || deadline_ms < wake_ms))
+            wake_ms = deadline_ms;
+        if (!p.stopping && end_ms && !killed && (!wake_ms || end_ms < wake_ms))
+            wake_ms = end_ms;
         struct timespec ts, *timeout = NULL;
-        if (p.stopping && !killed) {
-            int64_t left = deadline_ms - now_ms();
+        if (wake_ms) {
+            int64_t left = wake_ms - now_ms();
             if (left < 0)
                 left = 0;
             ts = (struct timespec){.tv_sec = left / 1000, .tv_nsec = left % 1000 * 1000000};
@@ -341,9 +384,12 @@ int procpool_run(const struct run_request *req, const struct procpool_options *o
             break;
         }
         if (ready == 0) {
-            signal_all(&p, SIGKILL); /* grace period over; their EOFs follow */
-            killed = true;
-            continue;
+            int64_t now = now_ms();
+            if ((p.stopping && now >= deadline_ms) || (!p.stopping && end_ms && now >= end_ms)) {
+                signal_all(&p, SIGKILL); /* grace period over; their EOFs follow */
+                killed = true;
+            }
+            continue; /* else a job's deadline: kill_stuck at the top */
         }
         for (unsigned k = 0; k < n; k++)
             if (pfd[k].revents)

@@ -38,6 +38,10 @@
 #define PROCPOOL_MAX_WORKERS 256        /* -m and -w upper bound: one process each */
 #define PROCPOOL_GRACE_MS 3000          /* after SIGTERM, before SIGKILL (a curl wait wakes
                                          * at least once a second to check the stop flag) */
+/* A busy worker has twice its workload's own bound (job_timeout_ms) plus this margin to
+ * answer; past that it is taken as stopped (SIGSTOP) or hung and killed, its job becomes
+ * the error "worker stopped responding", and the run goes on. No bound, no deadline. */
+#define PROCPOOL_STUCK_MARGIN_MS 1000
 #define PROCPOOL_INIT_FAILED UINT32_MAX /* result index: the worker could not start */
 
 /* Called in the parent right after a worker was forked (first start or respawn). */

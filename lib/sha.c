@@ -96,8 +96,11 @@ static void sha_job_run(const struct workload *w, void *state, size_t index, str
         sha_job_name(name, sizeof name - 4, index);
         strcat(name, ".bin");
         if (files_write_atomic(cfg->dump_dir, name, buf, cfg->size_bytes, out->reason,
-                               sizeof out->reason) != 0)
+                               sizeof out->reason) != 0) {
+            /* our side failed, as a flags save that fails: the driver says why, exits 1 */
             out->outcome = JOB_ERROR;
+            out->local_failure = 1;
+        }
     }
 }
 

@@ -1,4 +1,4 @@
-/* stop — SIGINT/SIGTERM become a flag that every strategy polls between jobs and that
+/* stop — SIGINT/SIGTERM/SIGHUP become a flag that every strategy polls between jobs and that
  * curl's progress callback checks during a transfer. */
 #include "stop.h"
 
@@ -27,8 +27,23 @@ void stop_install(void)
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = 0; /* no SA_RESTART: poll() and friends return EINTR, so loops notice */
+    /* a hangup (terminal closed, ssh dropped) ends the run like SIGTERM: partial summary,
+     * whole files only; killed by default, it left temporary files behind */
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    /* A closed pipe on stdout or stderr (`| head`) is a write error, EPIPE, seen by the
+     * driver, which stops the run with stop_request(SIGPIPE); by default SIGPIPE
+     * killed us mid-save. Forked workers inherit the disposition. */
+    signal(SIGPIPE, SIG_IGN);
+}
+
+void stop_sigset(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGHUP);
 }
 
 int stop_requested(void)

@@ -163,8 +163,9 @@ int tpool_create(struct tpool **out, const struct tpool_config *cfg, char *err, 
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     pthread_attr_destroy(&attr);
     if (rc != 0) {
+        unsigned failed = p->started + 1; /* before join_all, which zeroes the count */
         join_all(p);
-        snprintf(err, errlen, "cannot start thread %u of %u: %s", p->started + 1, cfg->threads,
+        snprintf(err, errlen, "cannot start thread %u of %u: %s", failed, cfg->threads,
                  strerror(rc));
         free_pool(p);
         return -rc;
@@ -356,11 +357,9 @@ int tpool_run_jobs(const struct run_request *req, char *err, size_t errlen)
         return rc;
     }
 
-    /* SIGINT/SIGTERM only inside ppoll, so a stop is never noticed one job late */
+    /* SIGINT/SIGTERM/SIGHUP only inside ppoll, so a stop is never noticed one job late */
     sigset_t stop_sigs, old_mask;
-    sigemptyset(&stop_sigs);
-    sigaddset(&stop_sigs, SIGINT);
-    sigaddset(&stop_sigs, SIGTERM);
+    stop_sigset(&stop_sigs);
     pthread_sigmask(SIG_BLOCK, &stop_sigs, &old_mask);
     size_t next = 0;
     int cancelled = 0;
