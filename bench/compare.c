@@ -27,7 +27,7 @@ void compare_usage(FILE *f)
         "\n"
         "A statistical gate, in the way of benchstat. Rows are matched by configuration\n"
         "(workload, profile, driver, sweep value, items, job size, delay, workers,\n"
-        "concurrency, cores, downloads) and judged from the per-run times the harness keeps\n"
+        "concurrency, cores, downloads, cpu idle states) and judged from the per-run times the harness keeps\n"
         "(the times_s column, or the raw hyperfine JSON it names):\n"
         "  time     the configuration's own time: a two-sided Mann–Whitney U test of BASE's\n"
         "           runs against NEW's (exact for small samples). Catches a slowdown that\n"
@@ -69,6 +69,7 @@ void compare_usage(FILE *f)
 static const enum results_col key_cols[] = {
     RC_WORKLOAD, RC_PROFILE, RC_DRIVER, RC_SWEEP_PARAM, RC_SWEEP_VALUE, RC_ITEMS,
     RC_SIZE_BYTES, RC_DELAY_MS, RC_WORKERS, RC_CONCURRENCY, RC_CORES, RC_DOWNLOADS,
+    RC_CPU_IDLE,
 };
 #define N_KEY_COLS (sizeof key_cols / sizeof key_cols[0])
 

@@ -68,6 +68,7 @@ static const struct results_column schema[RC_COUNT] = {
     [RC_LOAD_END] = { "load_end", RT_NUM },
     [RC_CALIB_START_MBPS] = { "calib_start_mbps", RT_NUM },
     [RC_CALIB_END_MBPS] = { "calib_end_mbps", RT_NUM },
+    [RC_CPU_IDLE] = { "cpu_idle", RT_TEXT },
 };
 
 const struct results_column *results_schema(void)

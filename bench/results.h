@@ -71,6 +71,7 @@ enum results_col {
     RC_LOAD_END,      /* ... and when it ended */
     RC_CALIB_START_MBPS, /* one core's OpenSSL SHA-256 rate (MB/s) when the run started */
     RC_CALIB_END_MBPS,   /* ... and when it ended */
+    RC_CPU_IDLE,      /* shallow: /dev/cpu_dma_latency held at 0 for the run; deep: left alone */
     RC_COUNT
 };
 

@@ -3,6 +3,7 @@
 #include "run_internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <math.h>
 #include <signal.h>
@@ -100,6 +101,30 @@ static int make_downloads_root(struct run *r)
     return -1;
 }
 
+/* cpu_idle shallow: hold the PM QoS CPU latency request at 0 µs while the run lasts
+ * (Documentation/power/pm_qos_interface.rst; cyclictest and rtla do the same), so that the
+ * idle governor keeps CPUs in a polling state. The request ends when the descriptor is
+ * closed, by us or by the kernel when we exit however we exit. */
+static void hold_cpu_latency(struct run *r)
+{
+    r->dma_latency_fd = -1;
+    if (strcmp(r->o.cpu_idle, "shallow") != 0)
+        return;
+    int fd = open(RUN_DMA_LATENCY_PATH, O_WRONLY | O_CLOEXEC);
+    int32_t zero = 0;
+    if (fd < 0 || write(fd, &zero, sizeof zero) != (ssize_t)sizeof zero) {
+        fprintf(stderr, "concbench: run: cannot hold %s at 0 (%s): CPUs may sleep deeply "
+                "between requests, which adds the platform's wake-up time to the rows "
+                "(--cpu-idle deep says so without this note)\n", RUN_DMA_LATENCY_PATH,
+                strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        r->o.cpu_idle = "deep";
+        return;
+    }
+    r->dma_latency_fd = fd;
+}
+
 static void fmt_clock(char *buf, size_t len, double s)
 {
     if (!isfinite(s) || s < 0)
@@ -157,6 +182,8 @@ static bool needs_flagd(const struct run *r)
 static void free_run(struct run *r)
 {
     server_stop(&r->server);
+    if (r->dma_latency_fd >= 0)
+        close(r->dma_latency_fd);
     for (size_t i = 0; i < r->n_configs; i++) {
         run_args_free(&r->configs[i].argv);
         record_free(&r->configs[i].rec);
@@ -204,6 +231,7 @@ int run_main(int argc, char **argv)
     static struct run run; /* large; zeroed; one per process */
     struct run *r = &run;
     memset(r, 0, sizeof *r);
+    r->dma_latency_fd = -1;
     int prc = run_parse_options(argc, argv, &r->o);
     if (prc != 0)
         return prc > 0 ? 0 : 2;
@@ -276,6 +304,7 @@ int run_main(int argc, char **argv)
     if (run_plan_configs(r) != 0)
         goto done;
 
+    hold_cpu_latency(r);
     /* The machine before: what the end is compared with to call the run noisy. */
     r->noise.load_start = noise_loadavg();
     r->noise.calib_start_mbps = noise_calibrate_mbps();

@@ -39,6 +39,7 @@
 #define RUN_OUTPUT_MAX (1 << 20)     /* a --json record with 10,000 digests fits */
 
 #define RUN_ERR_MAX 512
+#define RUN_DMA_LATENCY_PATH "/dev/cpu_dma_latency"
 #define RUN_SH_PATH "/bin/sh"      /* runs the prepare step before every run */
 
 
@@ -77,6 +78,7 @@ struct run_options {
     double delay_ms;
     double timeout_s;               /* per configuration, all its runs */
     const char *downloads;          /* ram (default) | disk */
+    const char *cpu_idle;           /* shallow (default) | deep */
     unsigned long long seed;
     char **extra;                   /* after "--": appended to every driver command */
     int n_extra;
@@ -142,6 +144,7 @@ struct run {
     size_t n_configs;
     bool verdict_failed;
     bool progress_tty;              /* stderr is a terminal: a moving "run k/N" line */
+    int dma_latency_fd;             /* /dev/cpu_dma_latency held at 0 while open; -1 */
     /* where flags rows save: a RAM-backed directory unless --downloads disk */
     char downloads_root[PATH_MAX];  /* "" when no flags row saves */
     char downloads_fs[32];          /* its file system: tmpfs, ext4, ... */

@@ -28,7 +28,8 @@ void run_usage(FILE *f)
         "                     [--runs N] [--warmup N] [--quick] [--delay MS] [--seed N]\n"
         "                     [--server URL] [--out DIR] [--markdown] [--timer auto|hyperfine|builtin]\n"
         "                     [--driver-path NAME=PATH] [--flagd PATH] [--timeout S]\n"
-        "                     [--downloads ram|disk] [--color auto|always|never]\n"
+        "                     [--downloads ram|disk] [--cpu-idle shallow|deep]\n"
+        "                     [--color auto|always|never]\n"
         "                     [-- DRIVER OPTIONS...]\n"
         "\n"
         "Times every driver on every workload and profile with hyperfine -N (its JSON kept),\n"
@@ -64,6 +65,11 @@ void run_usage(FILE *f)
         "                       the strategy and not the disk; disk: under OUT, to measure\n"
         "                       saving too. Either way the directory is emptied before\n"
         "                       every run, and the table and CSV say which file system\n"
+        "  --cpu-idle WHICH     shallow (default): hold /dev/cpu_dma_latency at 0 µs for the\n"
+        "                       run, as cyclictest does, so that a CPU woken for the next\n"
+        "                       request answers at once and a row measures the strategy,\n"
+        "                       not the platform's exit from deep idle states (needs root;\n"
+        "                       otherwise deep, with a note); deep: leave them alone\n"
         "\n"
         "Validation is by content: the harness hashes every file a flags driver left and\n"
         "compares the set with sequential's, and compares each --json content_digest (and,\n"
@@ -212,7 +218,7 @@ static int parse_override(struct run_options *o, const char *arg)
 enum {
     OPT_WORKLOAD = 256, OPT_DRIVERS, OPT_PROFILE, OPT_SWEEP, OPT_RUNS, OPT_WARMUP,
     OPT_SERVER, OPT_OUT, OPT_QUICK, OPT_MARKDOWN, OPT_DELAY, OPT_SEED, OPT_TIMER,
-    OPT_DRIVER_PATH, OPT_FLAGD, OPT_TIMEOUT, OPT_DOWNLOADS, OPT_COLOR,
+    OPT_DRIVER_PATH, OPT_FLAGD, OPT_TIMEOUT, OPT_DOWNLOADS, OPT_COLOR, OPT_CPU_IDLE,
 };
 
 /* 0 run, 1 help printed, -1 bad usage (message printed). */
@@ -237,6 +243,7 @@ int run_parse_options(int argc, char **argv, struct run_options *o)
         { "timeout", required_argument, NULL, OPT_TIMEOUT },
         { "downloads", required_argument, NULL, OPT_DOWNLOADS },
         { "color", required_argument, NULL, OPT_COLOR },
+        { "cpu-idle", required_argument, NULL, OPT_CPU_IDLE },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -247,6 +254,7 @@ int run_parse_options(int argc, char **argv, struct run_options *o)
     o->seed = RUN_DEFAULT_SEED;
     o->timeout_s = RUN_DEFAULT_TIMEOUT_S;
     o->downloads = "ram";
+    o->cpu_idle = "shallow";
     bool workload_given = false, color_given = false;
     unsigned long long v;
     int c;
@@ -359,6 +367,13 @@ int run_parse_options(int argc, char **argv, struct run_options *o)
                 return -1;
             }
             color_given = true;
+            break;
+        case OPT_CPU_IDLE:
+            if (strcmp(optarg, "shallow") && strcmp(optarg, "deep")) {
+                usage_error("--cpu-idle takes shallow or deep, not '%s'", optarg);
+                return -1;
+            }
+            o->cpu_idle = optarg;
             break;
         case OPT_DOWNLOADS:
             if (strcmp(optarg, "ram") && strcmp(optarg, "disk")) {

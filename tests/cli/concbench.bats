@@ -349,6 +349,27 @@ interrupt() {
   grep -q ',sequential,' out/latest.csv
 }
 
+@test "run holds CPUs out of deep idle states for its duration unless --cpu-idle deep, and records which" {
+  run --separate-stderr "$BIN/concbench" run --workload sha --quick --runs 1 --warmup 0 --out out \
+    --drivers sequential --cpu-idle deep
+  assert_success
+  assert_output --partial "CPU idle states deep"
+  [ "$(awk -F, -v c="$(col_index out/latest.csv cpu_idle)" 'NR > 1 { print $c }' out/latest.csv)" = deep ]
+  run --separate-stderr "$BIN/concbench" run --workload sha --quick --runs 1 --warmup 0 --out out2 \
+    --drivers sequential
+  assert_success
+  idle=$(awk -F, -v c="$(col_index out2/latest.csv cpu_idle)" 'NR > 1 { print $c }' out2/latest.csv)
+  if [ -w /dev/cpu_dma_latency ]; then
+    [ "$idle" = shallow ]
+    assert_output --partial "CPU idle states shallow (cpu_dma_latency 0)"
+  else
+    [ "$idle" = deep ]
+    grep -q "cannot hold /dev/cpu_dma_latency at 0" <<<"$stderr"
+  fi
+  run "$BIN/concbench" run --cpu-idle off
+  assert_failure 2
+}
+
 @test "run against an unreachable --server fails at once with one line and exit 1" {
   run --separate-stderr "$BIN/concbench" run --server http://127.0.0.1:9/flags --workload flags --out out
   assert_failure 1
