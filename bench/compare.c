@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "files.h"
+#include "noise.h"
 #include "stats.h"
 #include "table.h"
 #include "text.h"
@@ -36,9 +37,10 @@ void compare_usage(FILE *f)
         "           resample bootstrap interval (1 − α) of speedup_new / speedup_base.\n"
         "           Survives a slower machine.\n"
         "A change counts only when it is significant (p < α; the interval excludes 1) and\n"
-        "larger than PCT. A change larger than PCT that is not significant, or one measured\n"
+        "larger than PCT. A change larger than PCT that is not significant, one measured\n"
         "while other processes used the machine (the row's foreign CPU, or a run marked\n"
-        "noisy), is inconclusive: reported, never called a regression.\n"
+        "noisy), or one of a row whose runs vary by more than 10%% (CV) on either side, is\n"
+        "inconclusive: reported, never called a regression.\n"
         "\n"
         "  --threshold PCT    the smallest change that counts (default %.0f)\n"
         "  --check LIST       speedup, time, or both (default both)\n"
@@ -288,6 +290,16 @@ static enum change judge_pair(const struct results_file *base, const char *base_
             disturbed(br, "BASE", why, sizeof why);
         if (!why[0] && ns)
             disturbed(ns, "NEW's sequential row", why, sizeof why);
+        /* Runs that spread wider than the noise bound on either side: a shift between two
+         * sessions of such a row is not a change of the code (as the row's noise says). */
+        const struct results_row *judged[4] = { nr, br, sc == SLOWER ? ns : NULL,
+                                                sc == SLOWER ? bs : NULL };
+        for (int k = 0; k < 4 && !why[0]; k++) {
+            double cv;
+            if (judged[k] && results_num(judged[k], RC_CV_PCT, &cv) && cv > NOISE_CV_MAX_PCT)
+                text_fmt(why, sizeof why, "%s runs vary by %.0f%% (CV): too noisy to judge",
+                         k == 0 ? "NEW's" : k == 1 ? "BASE's" : "a sequential row's", cv);
+        }
         if (why[0]) {
             j->verdict = "inconclusive";
             text_fmt(j->note, sizeof j->note, "%s", why);
