@@ -580,6 +580,14 @@ static void downloads(void *arg)
     curl_easy_cleanup(t.easy);
 }
 
+/* The bound is for the real build: ASan's redzones around every local about double a
+ * frame, so under it the same calls may use half the stack. */
+#if defined(__SANITIZE_ADDRESS__)
+#define STACK_SHARE_MAX 2
+#else
+#define STACK_SHARE_MAX 4
+#endif
+
 static void a_download_with_meta_and_save_needs_a_quarter_of_the_stack_at_most(void **state)
 {
     (void)state;
@@ -608,7 +616,7 @@ static void a_download_with_meta_and_save_needs_a_quarter_of_the_stack_at_most(v
     coro_stats(e.s, &cs);
     print_message("download path: %zu bytes of stack at most\n", cs.stack_high_water_bytes);
     assert_true(cs.stack_high_water_bytes > 0);
-    assert_true(cs.stack_high_water_bytes <= CORO_DEFAULT_STACK_BYTES / 4);
+    assert_true(cs.stack_high_water_bytes <= CORO_DEFAULT_STACK_BYTES / STACK_SHARE_MAX);
     env_down(&e);
 }
 
@@ -642,7 +650,7 @@ static void a_sha_job_on_the_loop_thread_needs_a_quarter_of_the_stack_at_most(vo
     struct coro_stats cs;
     coro_stats(e.s, &cs);
     print_message("sha job: %zu bytes of stack at most\n", cs.stack_high_water_bytes);
-    assert_true(cs.stack_high_water_bytes <= CORO_DEFAULT_STACK_BYTES / 4);
+    assert_true(cs.stack_high_water_bytes <= CORO_DEFAULT_STACK_BYTES / STACK_SHARE_MAX);
     env_down(&e);
     w.worker_fini(&w, st);
 }
