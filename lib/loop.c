@@ -301,11 +301,14 @@ int loop_await_work(struct loop *l, struct loop_work *w)
         return -ENOSYS;
     if (l->stopping)
         return -ECANCELED;
-    coro_sem_acquire(&l->work_slots);
+    int rc = coro_sem_acquire(&l->work_slots);
+    if (rc != 0)
+        return rc; /* cancelled before it was handed over */
     coro_future_init(&w->done_);
-    int rc = tpool_submit(l->executor, &w->work);
+    rc = tpool_submit(l->executor, &w->work);
     if (rc == 0) {
         l->work_pending++;
+        /* not a cancellation point: the pool holds w until it comes back */
         rc = (int)coro_await(&w->done_);
     }
     coro_sem_release(&l->work_slots);

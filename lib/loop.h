@@ -63,8 +63,10 @@ struct loop_work {
 /* From a task: hand w to the executor and suspend until a worker has run it. The
  * completion travels back through the pool's eventfd to the loop, which resumes the task:
  * a worker never touches a task. Returns 0; -ECANCELED when loop_stop took it off the
- * queue before it ran (fn never ran); -ENOSYS without an executor; -EPIPE when the pool
- * refused it. */
+ * queue before it ran (fn never ran), or when the task was cancelled (coro_cancel) before
+ * w was handed over; -ENOSYS without an executor; -EPIPE when the pool refused it. Once
+ * handed over, w is awaited to its end whatever happens (the pool holds it): a cancel then
+ * waits for the task's next cancellation point. */
 int loop_await_work(struct loop *l, struct loop_work *w) __attribute__((warn_unused_result));
 
 /* Run until every task of the scheduler has finished: resume ready tasks, then wait for
