@@ -1,5 +1,5 @@
 /* coro — stackful coroutines (ucontext on mmap'd, guard-paged, reused stacks), futures, a
- * FIFO semaphore, cancellation and join. The context switch itself lives in the
+ * FIFO semaphore, a queue, cancellation and join. The context switch itself lives in the
  * ctx_* section and nowhere else. */
 #include "coro.h"
 
@@ -43,6 +43,7 @@
 #endif
 
 #define CORO_PAINT 0xA5 /* fill byte for measuring stack depth */
+#define CORO_QUEUE_FIRST_SLOTS 16 /* a queue's first ring; it doubles when full */
 
 /* ==================================================================================== */
 /* The context switch: glibc's ucontext, plus what ASan and TSan must be told about it
@@ -161,6 +162,7 @@ struct coro {
     enum coro_wait wait;
     void *wait_on;
     int wake_rc;              /* what the suspended call returns: 0, or -ECANCELED */
+    void *handoff;            /* a queue item: the one a getter is given, or a putter gives */
     struct coro *joiner;      /* the task suspended in coro_join on this one */
     long result;              /* a joinable task's return value */
     char *stack;              /* lowest usable byte, just above the guard page */
@@ -505,6 +507,7 @@ static int spawn(struct coro_sched *s, coro_fn *fn, coro_result_fn *result_fn, v
     c->wait = WAIT_NONE;
     c->wait_on = NULL;
     c->wake_rc = 0;
+    c->handoff = NULL;
     c->joiner = NULL;
     c->result = 0;
     if (ctx_make(&c->ctx, c->stack, stack_usable(c), task_entry) != 0) {
@@ -746,4 +749,148 @@ void coro_sem_release(struct coro_sem *sem)
         wake(w, 0);
     else
         sem->permits++;
+}
+
+/* ==================================================================================== */
+/* Queue: a ring of q->slots pointers, the oldest at q->head. Waiting getters imply an
+ * empty ring and waiting putters a full one, so at most one of the two lists is in use. */
+
+int coro_queue_init(struct coro_queue *q, size_t capacity)
+{
+    memset(q, 0, sizeof *q);
+    q->capacity = capacity;
+    q->slots = capacity && capacity < CORO_QUEUE_FIRST_SLOTS ? capacity : CORO_QUEUE_FIRST_SLOTS;
+    if (!(q->ring = malloc(q->slots * sizeof *q->ring)))
+        return -ENOMEM;
+    return 0;
+}
+
+void coro_queue_destroy(struct coro_queue *q)
+{
+    if (q->getters.n || q->putters.n || q->joiners.n) {
+        fprintf(stderr, "coro: destroying a queue %zu tasks wait on\n",
+                q->getters.n + q->putters.n + q->joiners.n);
+        abort(); /* they would wake into freed memory */
+    }
+    free(q->ring);
+    q->ring = NULL;
+}
+
+static bool queue_full(const struct coro_queue *q)
+{
+    return q->capacity && q->count == q->capacity;
+}
+
+/* Append item to the ring, doubling it when it is full (up to the capacity). */
+static int ring_push(struct coro_queue *q, void *item)
+{
+    if (q->count == q->slots) {
+        size_t slots = q->slots * 2;
+        if (q->capacity && slots > q->capacity)
+            slots = q->capacity;
+        void **ring = malloc(slots * sizeof *ring);
+        if (!ring)
+            return -ENOMEM;
+        for (size_t i = 0; i < q->count; i++) /* oldest first, from index 0 */
+            ring[i] = q->ring[(q->head + i) % q->slots];
+        free(q->ring);
+        q->ring = ring;
+        q->slots = slots;
+        q->head = 0;
+    }
+    q->ring[(q->head + q->count) % q->slots] = item;
+    q->count++;
+    q->unfinished++;
+    return 0;
+}
+
+static void *ring_pop(struct coro_queue *q)
+{
+    void *item = q->ring[q->head];
+    q->head = (q->head + 1) % q->slots;
+    q->count--;
+    return item;
+}
+
+int coro_queue_try_put(struct coro_queue *q, void *item)
+{
+    struct coro *w = waitq_pop(&q->getters);
+    if (w) {
+        w->handoff = item; /* the ring is empty: straight to the oldest getter */
+        q->unfinished++;
+        wake(w, 0);
+        return 0;
+    }
+    if (queue_full(q) || q->putters.n)
+        return -EAGAIN;
+    return ring_push(q, item);
+}
+
+int coro_queue_put_at(struct coro_queue *q, void *item, const char *where)
+{
+    int rc = cancel_point(coro_running);
+    if (rc != 0)
+        return rc;
+    if ((rc = coro_queue_try_put(q, item)) != -EAGAIN)
+        return rc;
+    struct coro *c = coro_running;
+    if (c)
+        c->handoff = item; /* a get that frees a slot queues it and wakes us */
+    return waitq_park(&q->putters, where);
+}
+
+int coro_queue_try_get(struct coro_queue *q, void **item)
+{
+    if (!q->count)
+        return -EAGAIN;
+    *item = ring_pop(q);
+    struct coro *w = waitq_pop(&q->putters);
+    if (w) {
+        /* a slot is free: the oldest putter's item takes it. The ring cannot need to grow
+         * (it held this item a moment ago), so this cannot fail. */
+        int rc = ring_push(q, w->handoff);
+        (void)rc;
+        w->handoff = NULL;
+        wake(w, 0);
+    }
+    return 0;
+}
+
+int coro_queue_get_at(struct coro_queue *q, void **item, const char *where)
+{
+    int rc = cancel_point(coro_running);
+    if (rc != 0 || coro_queue_try_get(q, item) == 0)
+        return rc;
+    if ((rc = waitq_park(&q->getters, where)) != 0)
+        return rc;
+    struct coro *c = coro_running;
+    *item = c->handoff; /* coro_queue_try_put gave it to us */
+    c->handoff = NULL;
+    return 0;
+}
+
+void coro_queue_task_done(struct coro_queue *q)
+{
+    if (!q->unfinished) {
+        fprintf(stderr, "coro: coro_queue_task_done called more times than items were put\n");
+        abort();
+    }
+    if (--q->unfinished == 0) {
+        struct coro *w;
+        while ((w = waitq_pop(&q->joiners)))
+            wake(w, 0);
+    }
+}
+
+int coro_queue_join_at(struct coro_queue *q, const char *where)
+{
+    int rc = cancel_point(coro_running);
+    if (rc != 0 || q->unfinished == 0)
+        return rc;
+    return waitq_park(&q->joiners, where);
+}
+
+size_t coro_queue_size(const struct coro_queue *q)
+{
+    return q->count;
 }

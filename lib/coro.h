@@ -1,19 +1,20 @@
-/* coro — stackful coroutines on one thread, what they wait on (futures, a FIFO semaphore,
- * another task's end) and how one task stops another (asyncio's Task, Future, Semaphore,
- * Task.cancel and await task, in C).
+/* coro — stackful coroutines on one thread, what they wait on (futures, a FIFO semaphore, a
+ * queue, another task's end) and how one task stops another (asyncio's Task, Future,
+ * Semaphore and Queue, Task.cancel and await task, in C).
  *
  * A task is a function with its own small mmap'd stack. It runs until it awaits something
  * that is not done; the scheduler then runs the next ready task. Nothing here ever
- * switches on its own: coro_future_resolve(), coro_sem_release() and coro_cancel() only
- * mark a task ready, and the owner of the loop resumes ready tasks with
+ * switches on its own: coro_future_resolve(), coro_sem_release(), coro_queue_put() and
+ * coro_cancel() only mark a task ready, and the owner of the loop resumes ready tasks with
  * coro_sched_run() at a moment of its choosing (for curl: after curl_multi_socket_action
  * has returned, never inside one of curl's callbacks). One scheduler per thread; nothing
  * here is thread-safe.
  *
  * Cancellation (asyncio's Task.cancel). coro_cancel(t) asks t to stop; t decides how. The
  * calls that can suspend a task are its *cancellation points*: coro_yield,
- * coro_await_cancellable, coro_sem_acquire and coro_join. If t is suspended in one, it is
- * woken and that call returns -ECANCELED, having taken nothing (no permit). Otherwise (t is ready, running,
+ * coro_await_cancellable, coro_sem_acquire, coro_queue_put/get/join and coro_join. If t is
+ * suspended in one, it is woken and that call returns -ECANCELED, having taken nothing (no
+ * permit, no item; an item it was putting is not queued). Otherwise (t is ready, running,
  * or in a call that is not a cancellation point) the request waits, and t's next
  * cancellation point returns -ECANCELED at once, without suspending, even if it could
  * have completed. Each request is delivered once: afterwards t's calls wait as usual, so
@@ -174,7 +175,7 @@ int coro_await_cancellable_at(struct coro_future *f, long *value, const char *wh
     __attribute__((warn_unused_result));
 
 /* ------------------------------------------------------------------------------------ */
-/* Tasks suspended on one object (a semaphore), oldest first. Private: the
+/* Tasks suspended on one object (a semaphore, a queue), oldest first. Private: the
  * objects below embed it, and coro_cancel takes a task out of it. */
 struct coro_waitq {
     struct coro *head, *tail;
@@ -205,6 +206,66 @@ bool coro_sem_try_acquire(struct coro_sem *sem);
 /* Return a permit: to the oldest waiter (made ready, no switch), or to the pool. Callable
  * from tasks and from the scheduler's thread. */
 void coro_sem_release(struct coro_sem *sem);
+
+/* ------------------------------------------------------------------------------------ */
+/* Queue of void * items, FIFO, optionally bounded (asyncio.Queue): producers put, consumers
+ * get, and a task can wait until every item put has been dealt with (task_done, join).
+ * Caller-allocated; it owns a ring of pointers that grows as needed (up to its capacity),
+ * never the items. Hand-off is FIFO both ways, as for coro_sem: a put gives its item
+ * straight to the task that has waited longest to get, and a get that frees a slot moves
+ * the longest-waiting putter's item in; a task arriving later never overtakes one that
+ * waits. Every call is from a task or from the scheduler's thread, never another thread;
+ * none switches unless it suspends. */
+
+struct coro_queue {
+    /* private: read through the functions below */
+    void **ring;
+    size_t slots, head, count;   /* ring length; index of the oldest item; items in it */
+    size_t capacity;             /* most items at once; 0 = unbounded */
+    size_t unfinished;           /* put and not yet task_done */
+    struct coro_waitq getters, putters, joiners;
+};
+
+/* Make q empty, holding at most capacity items (0: no bound). Returns 0, or -ENOMEM. */
+int coro_queue_init(struct coro_queue *q, size_t capacity) __attribute__((warn_unused_result));
+
+/* Free q's ring. No task may be waiting on q. Items still queued are the caller's, as they
+ * always were: take them out with coro_queue_try_get first if they own memory. */
+void coro_queue_destroy(struct coro_queue *q);
+
+/* From a task: add item at the tail, suspending (FIFO) while q is full. From the scheduler's
+ * thread only when it need not wait (an unbounded queue; else coro_queue_try_put). A
+ * cancellation point. Returns 0 (item queued, or handed to a waiting getter), -ECANCELED
+ * (item not queued), or -ENOMEM (the ring could not grow; item not queued). */
+#define coro_queue_put(q, item) coro_queue_put_at((q), (item), CORO_HERE)
+int coro_queue_put_at(struct coro_queue *q, void *item, const char *where)
+    __attribute__((warn_unused_result));
+
+/* Add item without waiting. Returns 0, -EAGAIN when q is full (or putters are already
+ * waiting for room: no overtaking), or -ENOMEM. */
+int coro_queue_try_put(struct coro_queue *q, void *item) __attribute__((warn_unused_result));
+
+/* From a task: take the oldest item into *item, suspending (FIFO) while q is empty. A
+ * cancellation point. Returns 0, or -ECANCELED (nothing taken, *item untouched). */
+#define coro_queue_get(q, item) coro_queue_get_at((q), (item), CORO_HERE)
+int coro_queue_get_at(struct coro_queue *q, void **item, const char *where)
+    __attribute__((warn_unused_result));
+
+/* Take the oldest item without waiting. Returns 0, or -EAGAIN when q is empty. */
+int coro_queue_try_get(struct coro_queue *q, void **item) __attribute__((warn_unused_result));
+
+/* Say that one item taken from q has been dealt with; when none is left unfinished, every
+ * coro_queue_join returns. Calling it more often than items were put is a bug (abort). */
+void coro_queue_task_done(struct coro_queue *q);
+
+/* From a task: suspend until every item ever put has been task_done (at once if so). A
+ * cancellation point. Returns 0, or -ECANCELED. */
+#define coro_queue_join(q) coro_queue_join_at((q), CORO_HERE)
+int coro_queue_join_at(struct coro_queue *q, const char *where)
+    __attribute__((warn_unused_result));
+
+/* Items in q now (not counting those of putters still waiting for room). */
+size_t coro_queue_size(const struct coro_queue *q);
 
 #define CORO_STR_(x) #x
 #define CORO_STR(x) CORO_STR_(x)
