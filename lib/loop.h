@@ -44,10 +44,12 @@ void loop_destroy(struct loop *l);
 
 /* From a task: add easy (prepared by the caller) to the multi handle and suspend until
  * curl reports it done. Returns curl's result for the transfer, CURLE_ABORTED_BY_CALLBACK
- * when loop_stop cut it short (or came first: then it never started), or
+ * when loop_stop cut it short (or came first: then it never started) or when the task was
+ * cancelled (coro_cancel: a cancellation point; coro_cancelled() tells which), or
  * CURLE_OUT_OF_MEMORY when curl refused the handle. The loop owns CURLOPT_PRIVATE while
- * the transfer runs; the handle is out of the multi again when this returns, so the task
- * may reuse it at once (keep-alive: the connection stays in the loop's cache). */
+ * the transfer runs; the handle is out of the multi again when this returns, cancelled or
+ * not, so the task may reuse or free it at once (keep-alive: the connection stays in the
+ * loop's cache, unless the transfer was cut short). */
 CURLcode loop_perform(struct loop *l, CURL *easy);
 
 /* Blocking work for the executor (asyncio's run_in_executor), caller-allocated: often on
