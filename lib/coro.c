@@ -1,5 +1,6 @@
-/* coro — stackful coroutines (ucontext on mmap'd, guard-paged, reused stacks), futures and a
- * FIFO semaphore. The context switch itself lives in the ctx_* section and nowhere else. */
+/* coro — stackful coroutines (ucontext on mmap'd, guard-paged, reused stacks), futures, a
+ * FIFO semaphore, a queue, cancellation and join. The context switch itself lives in the
+ * ctx_* section and nowhere else. */
 #include "coro.h"
 
 #include <errno.h>
@@ -42,6 +43,7 @@
 #endif
 
 #define CORO_PAINT 0xA5 /* fill byte for measuring stack depth */
+#define CORO_QUEUE_FIRST_SLOTS 16 /* a queue's first ring; it doubles when full */
 
 /* ==================================================================================== */
 /* The context switch: glibc's ucontext, plus what ASan and TSan must be told about it
@@ -135,14 +137,34 @@ static void ctx_started(struct ctx *sched)
 
 #define CORO_SLAB_STACKS 64
 
+/* What a suspended task waits on, so that coro_cancel can take it out. */
+enum coro_wait {
+    WAIT_NONE,                /* running, ready, or in a call that is no cancellation point */
+    WAIT_YIELD,               /* in coro_yield: already in the ready queue */
+    WAIT_FUTURE,              /* wait_on: the struct coro_future whose waiter it is */
+    WAIT_LIST,                /* wait_on: the struct coro_waitq it is linked into */
+    WAIT_JOIN,                /* wait_on: the struct coro whose joiner it is */
+};
+
 struct coro {
     struct ctx ctx;
     struct coro_sched *sched;
-    coro_fn *fn;
+    coro_fn *fn;              /* a detached task's body, or NULL */
+    coro_result_fn *result_fn; /* a joinable task's body, or NULL */
     void *arg;
-    struct coro *next;        /* ready queue, a semaphore's waiters, or the free stacks */
+    struct coro *next, *prev; /* ready queue (next only), a wait list, the unjoined list,
+                               * or the free stacks (next only) */
     const char *where;        /* last suspension point */
     bool finished;
+    bool joinable;
+    bool cancel_pending;      /* asked to stop; its next cancellation point says so */
+    bool cancelled;           /* asked to stop, ever (coro_cancelled) */
+    enum coro_wait wait;
+    void *wait_on;
+    int wake_rc;              /* what the suspended call returns: 0, or -ECANCELED */
+    void *handoff;            /* a queue item: the one a getter is given, or a putter gives */
+    struct coro *joiner;      /* the task suspended in coro_join on this one */
+    long result;              /* a joinable task's return value */
     char *stack;              /* lowest usable byte, just above the guard page */
     unsigned valgrind_id;     /* valgrind's stack id */
 };
@@ -159,6 +181,8 @@ struct coro_sched {
     size_t ready;
     struct coro *free;                /* finished tasks' stacks, ready for reuse */
     size_t n_free;
+    struct coro *unjoined;            /* finished joinable tasks, until coro_join */
+    size_t n_unjoined;
     struct coro_slab *slabs;
     char *carve;                      /* next unused stack of the newest slab */
     size_t carve_left;
@@ -222,7 +246,8 @@ static struct coro *stack_map(struct coro_sched *s)
     return c;
 }
 
-/* A finished task's stack: measure it (when painted) and keep it for the next task. */
+/* A finished task's stack (no longer needed: detached, or joined): measure it (when
+ * painted) and keep it for the next task. */
 static void stack_release(struct coro_sched *s, struct coro *c)
 {
     size_t usable = stack_usable(c);
@@ -242,10 +267,32 @@ static void stack_release(struct coro_sched *s, struct coro *c)
             s->high_water = usable - untouched;
         memset(c->stack, CORO_PAINT, usable - untouched);
     }
-    s->live--;
     c->next = s->free;
     s->free = c;
     s->n_free++;
+}
+
+/* A joinable task has finished: keep it, off every queue, until coro_join. */
+static void unjoined_add(struct coro_sched *s, struct coro *c)
+{
+    c->prev = NULL;
+    c->next = s->unjoined;
+    if (c->next)
+        c->next->prev = c;
+    s->unjoined = c;
+    s->n_unjoined++;
+}
+
+static void unjoined_remove(struct coro_sched *s, struct coro *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->unjoined = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    c->next = c->prev = NULL;
+    s->n_unjoined--;
 }
 
 static void ready_push(struct coro_sched *s, struct coro *c)
@@ -272,13 +319,29 @@ static struct coro *ready_pop(struct coro_sched *s)
     return c;
 }
 
+/* Make a suspended task ready; the call it suspended in returns rc. */
+static void wake(struct coro *c, int rc)
+{
+    c->wait = WAIT_NONE;
+    c->wait_on = NULL;
+    c->wake_rc = rc;
+    ready_push(c->sched, c);
+}
+
 /* Every task starts here, on its own stack. */
 static void task_entry(void)
 {
     struct coro *c = coro_running;
     ctx_started(&c->sched->main);
-    c->fn(c->arg);
+    if (c->result_fn)
+        c->result = c->result_fn(c->arg);
+    else
+        c->fn(c->arg);
     c->finished = true;
+    if (c->joiner) {
+        wake(c->joiner, 0); /* it recycles us, once the scheduler is off our stack */
+        c->joiner = NULL;
+    }
     ctx_switch(&c->ctx, &c->sched->main, true);
     abort(); /* a finished task is never resumed */
 }
@@ -293,6 +356,79 @@ static void suspend(const char *where)
     }
     c->where = where;
     ctx_switch(&c->ctx, &c->sched->main, false);
+}
+
+/* Suspend c (the running task) on what, for coro_cancel's sake, until wake(); returns what
+ * the waker said: 0, or -ECANCELED. */
+static int park(struct coro *c, enum coro_wait wait, void *on, const char *where)
+{
+    c->wait = wait;
+    c->wait_on = on;
+    c->wake_rc = 0;
+    suspend(where);
+    int rc = c->wake_rc;
+    c->wake_rc = 0; /* delivered: coro_cancel may ask again */
+    c->wait = WAIT_NONE;
+    c->wait_on = NULL;
+    return rc;
+}
+
+/* Entering a cancellation point: -ECANCELED when a request waits (now delivered), else 0.
+ * c is NULL on the scheduler's stack, which cannot be cancelled. */
+static int cancel_point(struct coro *c)
+{
+    if (c && c->cancel_pending) {
+        c->cancel_pending = false;
+        return -ECANCELED;
+    }
+    return 0;
+}
+
+static void waitq_push(struct coro_waitq *q, struct coro *c)
+{
+    c->next = NULL;
+    c->prev = q->tail;
+    if (q->tail)
+        q->tail->next = c;
+    else
+        q->head = c;
+    q->tail = c;
+    q->n++;
+}
+
+static void waitq_remove(struct coro_waitq *q, struct coro *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        q->head = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    else
+        q->tail = c->prev;
+    c->next = c->prev = NULL;
+    q->n--;
+}
+
+/* The oldest waiter, taken out of q, or NULL. */
+static struct coro *waitq_pop(struct coro_waitq *q)
+{
+    struct coro *c = q->head;
+    if (c)
+        waitq_remove(q, c);
+    return c;
+}
+
+/* The running task waits its turn on q. */
+static int waitq_park(struct coro_waitq *q, const char *where)
+{
+    struct coro *c = coro_running;
+    if (!c) {
+        fprintf(stderr, "coro: %s: waiting outside a task\n", where);
+        abort(); /* a programming error: the scheduler's stack cannot be suspended */
+    }
+    waitq_push(q, c);
+    return park(c, WAIT_LIST, q, where);
 }
 
 int coro_sched_create(struct coro_sched **out, const struct coro_config *cfg, char *err,
@@ -328,6 +464,11 @@ void coro_sched_destroy(struct coro_sched *s)
         fprintf(stderr, "coro: destroying a scheduler with %zu live tasks\n", s->live);
         abort(); /* their stacks hold frames we cannot unwind */
     }
+    while (s->unjoined) {
+        struct coro *c = s->unjoined;
+        unjoined_remove(s, c);
+        stack_release(s, c);
+    }
     for (struct coro *c = s->free; c; c = c->next) {
 #ifdef CORO_VALGRIND
         VALGRIND_STACK_DEREGISTER(c->valgrind_id);
@@ -345,7 +486,9 @@ void coro_sched_destroy(struct coro_sched *s)
     free(s);
 }
 
-int coro_spawn(struct coro_sched *s, coro_fn *fn, void *arg, struct coro **out)
+/* coro_spawn and coro_spawn_joinable: one of fn, result_fn. */
+static int spawn(struct coro_sched *s, coro_fn *fn, coro_result_fn *result_fn, void *arg,
+                 struct coro **out)
 {
     struct coro *c = s->free;
     if (c) {
@@ -355,9 +498,18 @@ int coro_spawn(struct coro_sched *s, coro_fn *fn, void *arg, struct coro **out)
         return -ENOMEM;
     }
     c->fn = fn;
+    c->result_fn = result_fn;
     c->arg = arg;
     c->where = NULL;
     c->finished = false;
+    c->joinable = result_fn != NULL;
+    c->cancel_pending = c->cancelled = false;
+    c->wait = WAIT_NONE;
+    c->wait_on = NULL;
+    c->wake_rc = 0;
+    c->handoff = NULL;
+    c->joiner = NULL;
+    c->result = 0;
     if (ctx_make(&c->ctx, c->stack, stack_usable(c), task_entry) != 0) {
         c->next = s->free; /* back with the free stacks; it is still a valid mapping */
         s->free = c;
@@ -370,6 +522,17 @@ int coro_spawn(struct coro_sched *s, coro_fn *fn, void *arg, struct coro **out)
     if (out)
         *out = c;
     return 0;
+}
+
+int coro_spawn(struct coro_sched *s, coro_fn *fn, void *arg, struct coro **out)
+{
+    return spawn(s, fn, NULL, arg, out);
+}
+
+int coro_spawn_joinable(struct coro_sched *s, coro_result_fn *fn, void *arg,
+                        struct coro **out)
+{
+    return spawn(s, NULL, fn, arg, out);
 }
 
 size_t coro_sched_run(struct coro_sched *s)
@@ -386,8 +549,13 @@ size_t coro_sched_run(struct coro_sched *s)
         ctx_switch(&s->main, &c->ctx, false);
         coro_running = NULL;
         n++;
-        if (c->finished)
-            stack_release(s, c); /* safe now: we are off its stack */
+        if (c->finished) {
+            s->live--;
+            if (c->joinable)
+                unjoined_add(s, c); /* until coro_join */
+            else
+                stack_release(s, c); /* safe now: we are off its stack */
+        }
     }
     return n;
 }
@@ -396,8 +564,9 @@ void coro_stats(const struct coro_sched *s, struct coro_stats *out)
 {
     out->live = s->live;
     out->ready = s->ready;
+    out->unjoined = s->n_unjoined;
     out->stacks_free = s->n_free;
-    out->stacks_mapped = s->live + s->n_free;
+    out->stacks_mapped = s->live + s->n_unjoined + s->n_free;
     out->slabs_mapped = s->slabs_mapped;
     out->spawned = s->spawned;
     out->stacks_created = s->stacks_created;
@@ -415,12 +584,79 @@ const char *coro_where(const struct coro *c)
     return c->where;
 }
 
-void coro_yield_at(const char *where)
+int coro_yield_at(const char *where)
 {
     struct coro *c = coro_running;
-    if (c)
-        ready_push(c->sched, c);
-    suspend(where);
+    if (!c)
+        suspend(where); /* aborts: the scheduler's stack cannot yield */
+    int rc = cancel_point(c);
+    if (rc != 0)
+        return rc;
+    ready_push(c->sched, c);
+    return park(c, WAIT_YIELD, NULL, where);
+}
+
+/* ==================================================================================== */
+/* Cancellation and join */
+
+bool coro_cancel(struct coro *t)
+{
+    if (t->finished)
+        return false;
+    t->cancelled = true;
+    if (t->wake_rc == -ECANCELED)
+        return true; /* an earlier request is on its way: woken, not yet resumed */
+    switch (t->wait) {
+    case WAIT_NONE:
+        t->cancel_pending = true; /* ready, running, or in coro_await: at its next point */
+        return true;
+    case WAIT_YIELD:
+        t->wait = WAIT_NONE; /* already in the ready queue: keep its place */
+        t->wake_rc = -ECANCELED;
+        return true;
+    case WAIT_FUTURE:
+        ((struct coro_future *)t->wait_on)->waiter = NULL; /* resolving it wakes nobody */
+        break;
+    case WAIT_LIST:
+        waitq_remove(t->wait_on, t);
+        break;
+    case WAIT_JOIN:
+        ((struct coro *)t->wait_on)->joiner = NULL;
+        break;
+    }
+    wake(t, -ECANCELED);
+    return true;
+}
+
+bool coro_cancelled(void)
+{
+    return coro_running && coro_running->cancelled;
+}
+
+int coro_join_at(struct coro *t, long *result, const char *where)
+{
+    struct coro *c = coro_running;
+    if (!t->joinable)
+        return -EINVAL;
+    if (t == c)
+        return -EDEADLK;
+    int rc = cancel_point(c);
+    if (rc != 0)
+        return rc;
+    if (!t->finished) {
+        if (!c)
+            return -EAGAIN;
+        if (t->joiner)
+            return -EBUSY;
+        t->joiner = c;
+        if ((rc = park(c, WAIT_JOIN, t, where)) != 0)
+            return rc; /* coro_cancel has cleared t->joiner */
+    }
+    if (result)
+        *result = t->result;
+    unjoined_remove(t->sched, t);
+    stack_release(t->sched, t);
+    return 0;
 }
 
 /* ==================================================================================== */
@@ -444,21 +680,39 @@ void coro_future_resolve(struct coro_future *f, long value)
     struct coro *w = f->waiter;
     if (w) {
         f->waiter = NULL;
-        ready_push(w->sched, w);
+        wake(w, 0);
     }
+}
+
+/* Make the running task f's waiter and suspend; wait: WAIT_FUTURE when cancellable. */
+static int future_wait(struct coro_future *f, enum coro_wait wait, const char *where)
+{
+    if (f->waiter) {
+        fprintf(stderr, "coro: %s: future already awaited by another task\n", where);
+        abort();
+    }
+    struct coro *c = coro_running;
+    if (!c)
+        suspend(where); /* aborts: the scheduler's stack cannot await */
+    f->waiter = c;
+    return park(c, wait, f, where);
 }
 
 long coro_await_at(struct coro_future *f, const char *where)
 {
-    if (!f->done) {
-        if (f->waiter) {
-            fprintf(stderr, "coro: %s: future already awaited by another task\n", where);
-            abort();
-        }
-        f->waiter = coro_running;
-        suspend(where);
-    }
+    if (!f->done)
+        (void)future_wait(f, WAIT_NONE, where); /* only a resolve wakes it: 0 */
     return f->value;
+}
+
+int coro_await_cancellable_at(struct coro_future *f, long *value, const char *where)
+{
+    int rc = cancel_point(coro_running);
+    if (rc == 0 && !f->done)
+        rc = future_wait(f, WAIT_FUTURE, where);
+    if (rc == 0)
+        *value = f->value;
+    return rc;
 }
 
 /* ==================================================================================== */
@@ -467,8 +721,7 @@ long coro_await_at(struct coro_future *f, const char *where)
 void coro_sem_init(struct coro_sem *sem, long permits)
 {
     sem->permits = permits;
-    sem->head = sem->tail = NULL;
-    sem->waiting = 0;
+    sem->waiters = (struct coro_waitq){0};
 }
 
 bool coro_sem_try_acquire(struct coro_sem *sem)
@@ -481,36 +734,163 @@ bool coro_sem_try_acquire(struct coro_sem *sem)
     return false;
 }
 
-void coro_sem_acquire_at(struct coro_sem *sem, const char *where)
+int coro_sem_acquire_at(struct coro_sem *sem, const char *where)
 {
-    if (coro_sem_try_acquire(sem))
-        return;
-    struct coro *c = coro_running;
-    if (!c) {
-        fprintf(stderr, "coro: %s: semaphore acquired outside a task\n", where);
-        abort();
-    }
-    c->next = NULL;
-    if (sem->tail)
-        sem->tail->next = c;
-    else
-        sem->head = c;
-    sem->tail = c;
-    sem->waiting++;
-    suspend(where);
-    /* resumed by coro_sem_release, which handed us its permit */
+    int rc = cancel_point(coro_running);
+    if (rc != 0 || coro_sem_try_acquire(sem))
+        return rc;
+    return waitq_park(&sem->waiters, where); /* 0: coro_sem_release handed us its permit */
 }
 
 void coro_sem_release(struct coro_sem *sem)
 {
-    struct coro *w = sem->head;
-    if (!w) {
+    struct coro *w = waitq_pop(&sem->waiters);
+    if (w)
+        wake(w, 0);
+    else
         sem->permits++;
-        return;
+}
+
+/* ==================================================================================== */
+/* Queue: a ring of q->slots pointers, the oldest at q->head. Waiting getters imply an
+ * empty ring and waiting putters a full one, so at most one of the two lists is in use. */
+
+int coro_queue_init(struct coro_queue *q, size_t capacity)
+{
+    memset(q, 0, sizeof *q);
+    q->capacity = capacity;
+    q->slots = capacity && capacity < CORO_QUEUE_FIRST_SLOTS ? capacity : CORO_QUEUE_FIRST_SLOTS;
+    if (!(q->ring = malloc(q->slots * sizeof *q->ring)))
+        return -ENOMEM;
+    return 0;
+}
+
+void coro_queue_destroy(struct coro_queue *q)
+{
+    if (q->getters.n || q->putters.n || q->joiners.n) {
+        fprintf(stderr, "coro: destroying a queue %zu tasks wait on\n",
+                q->getters.n + q->putters.n + q->joiners.n);
+        abort(); /* they would wake into freed memory */
     }
-    sem->head = w->next;
-    if (!sem->head)
-        sem->tail = NULL;
-    sem->waiting--;
-    ready_push(w->sched, w);
+    free(q->ring);
+    q->ring = NULL;
+}
+
+static bool queue_full(const struct coro_queue *q)
+{
+    return q->capacity && q->count == q->capacity;
+}
+
+/* Append item to the ring, doubling it when it is full (up to the capacity). */
+static int ring_push(struct coro_queue *q, void *item)
+{
+    if (q->count == q->slots) {
+        size_t slots = q->slots * 2;
+        if (q->capacity && slots > q->capacity)
+            slots = q->capacity;
+        void **ring = malloc(slots * sizeof *ring);
+        if (!ring)
+            return -ENOMEM;
+        for (size_t i = 0; i < q->count; i++) /* oldest first, from index 0 */
+            ring[i] = q->ring[(q->head + i) % q->slots];
+        free(q->ring);
+        q->ring = ring;
+        q->slots = slots;
+        q->head = 0;
+    }
+    q->ring[(q->head + q->count) % q->slots] = item;
+    q->count++;
+    q->unfinished++;
+    return 0;
+}
+
+static void *ring_pop(struct coro_queue *q)
+{
+    void *item = q->ring[q->head];
+    q->head = (q->head + 1) % q->slots;
+    q->count--;
+    return item;
+}
+
+int coro_queue_try_put(struct coro_queue *q, void *item)
+{
+    struct coro *w = waitq_pop(&q->getters);
+    if (w) {
+        w->handoff = item; /* the ring is empty: straight to the oldest getter */
+        q->unfinished++;
+        wake(w, 0);
+        return 0;
+    }
+    if (queue_full(q) || q->putters.n)
+        return -EAGAIN;
+    return ring_push(q, item);
+}
+
+int coro_queue_put_at(struct coro_queue *q, void *item, const char *where)
+{
+    int rc = cancel_point(coro_running);
+    if (rc != 0)
+        return rc;
+    if ((rc = coro_queue_try_put(q, item)) != -EAGAIN)
+        return rc;
+    struct coro *c = coro_running;
+    if (c)
+        c->handoff = item; /* a get that frees a slot queues it and wakes us */
+    return waitq_park(&q->putters, where);
+}
+
+int coro_queue_try_get(struct coro_queue *q, void **item)
+{
+    if (!q->count)
+        return -EAGAIN;
+    *item = ring_pop(q);
+    struct coro *w = waitq_pop(&q->putters);
+    if (w) {
+        /* a slot is free: the oldest putter's item takes it. The ring cannot need to grow
+         * (it held this item a moment ago), so this cannot fail. */
+        int rc = ring_push(q, w->handoff);
+        (void)rc;
+        w->handoff = NULL;
+        wake(w, 0);
+    }
+    return 0;
+}
+
+int coro_queue_get_at(struct coro_queue *q, void **item, const char *where)
+{
+    int rc = cancel_point(coro_running);
+    if (rc != 0 || coro_queue_try_get(q, item) == 0)
+        return rc;
+    if ((rc = waitq_park(&q->getters, where)) != 0)
+        return rc;
+    struct coro *c = coro_running;
+    *item = c->handoff; /* coro_queue_try_put gave it to us */
+    c->handoff = NULL;
+    return 0;
+}
+
+void coro_queue_task_done(struct coro_queue *q)
+{
+    if (!q->unfinished) {
+        fprintf(stderr, "coro: coro_queue_task_done called more times than items were put\n");
+        abort();
+    }
+    if (--q->unfinished == 0) {
+        struct coro *w;
+        while ((w = waitq_pop(&q->joiners)))
+            wake(w, 0);
+    }
+}
+
+int coro_queue_join_at(struct coro_queue *q, const char *where)
+{
+    int rc = cancel_point(coro_running);
+    if (rc != 0 || q->unfinished == 0)
+        return rc;
+    return waitq_park(&q->joiners, where);
+}
+
+size_t coro_queue_size(const struct coro_queue *q)
+{
+    return q->count;
 }

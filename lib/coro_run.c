@@ -109,7 +109,8 @@ static void main_task(void *arg)
     struct run *r = arg;
     size_t n = r->req->workload->n_jobs;
     for (size_t i = 0; i < n; i++) {
-        coro_sem_acquire(&r->permits);
+        if (coro_sem_acquire(&r->permits) != 0)
+            break; /* cancelled: nothing cancels the main task, and no permit was taken */
         collect(r);
         if (stop_requested() || loop_stopping(r->loop)) {
             coro_sem_release(&r->permits);

@@ -56,6 +56,22 @@ static void fail(struct loop *l, const char *what, const char *why)
     event_base_loopbreak(l->base);
 }
 
+/* Take x out of its multi handle and of the in-flight list: it has ended, been aborted by
+ * loop_stop, or its task was cancelled. Outside curl's callbacks only. */
+static void xfer_detach(struct loop *l, struct loop_xfer *x)
+{
+    curl_multi_remove_handle(x->shard->multi, x->easy);
+    x->shard->in_flight--;
+    if (x->prev)
+        x->prev->next = x->next;
+    else
+        l->xfers = x->next;
+    if (x->next)
+        x->next->prev = x->prev;
+    l->in_flight--;
+    l->transfers++;
+}
+
 /* After every curl_multi_socket_action: hand each finished transfer back to its task.
  * The task only becomes ready here; it runs once the event callback has returned. */
 static void drain_done(struct loop_shard *sh)
@@ -73,18 +89,11 @@ static void drain_done(struct loop_shard *sh)
         long connects = 0;
         if (curl_easy_getinfo(easy, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK)
             l->connects += (uint64_t)connects;
-        curl_multi_remove_handle(sh->multi, easy);
-        if (!x)
+        if (!x) {
+            curl_multi_remove_handle(sh->multi, easy);
             continue; /* not ours: cannot happen */
-        sh->in_flight--;
-        if (x->prev)
-            x->prev->next = x->next;
-        else
-            l->xfers = x->next;
-        if (x->next)
-            x->next->prev = x->prev;
-        l->in_flight--;
-        l->transfers++;
+        }
+        xfer_detach(l, x);
         coro_future_resolve(&x->done, (long)rc);
     }
 }
@@ -292,7 +301,15 @@ CURLcode loop_perform(struct loop *l, CURL *easy)
     l->xfers = &x;
     if (++l->in_flight > l->max_in_flight)
         l->max_in_flight = l->in_flight;
-    return (CURLcode)coro_await(&x.done);
+    long rc;
+    if (coro_await_cancellable(&x.done, &rc) == 0)
+        return (CURLcode)rc;
+    /* The task was cancelled. Unless the transfer ended (or loop_stop took it) while the
+     * task was on its way back, it is still in the multi handle, and x, on this stack, in
+     * the in-flight list: take both out before the caller reuses or frees easy. */
+    if (!x.done.done)
+        xfer_detach(l, &x);
+    return CURLE_ABORTED_BY_CALLBACK;
 }
 
 int loop_await_work(struct loop *l, struct loop_work *w)
@@ -301,11 +318,14 @@ int loop_await_work(struct loop *l, struct loop_work *w)
         return -ENOSYS;
     if (l->stopping)
         return -ECANCELED;
-    coro_sem_acquire(&l->work_slots);
+    int rc = coro_sem_acquire(&l->work_slots);
+    if (rc != 0)
+        return rc; /* cancelled before it was handed over */
     coro_future_init(&w->done_);
-    int rc = tpool_submit(l->executor, &w->work);
+    rc = tpool_submit(l->executor, &w->work);
     if (rc == 0) {
         l->work_pending++;
+        /* not a cancellation point: the pool holds w until it comes back */
         rc = (int)coro_await(&w->done_);
     }
     coro_sem_release(&l->work_slots);
@@ -319,11 +339,7 @@ void loop_stop(struct loop *l)
     l->stopping = true;
     while (l->xfers) {
         struct loop_xfer *x = l->xfers;
-        l->xfers = x->next;
-        curl_multi_remove_handle(x->shard->multi, x->easy);
-        x->shard->in_flight--;
-        l->in_flight--;
-        l->transfers++;
+        xfer_detach(l, x);
         coro_future_resolve(&x->done, CURLE_ABORTED_BY_CALLBACK);
     }
     if (l->executor)

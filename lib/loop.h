@@ -44,10 +44,12 @@ void loop_destroy(struct loop *l);
 
 /* From a task: add easy (prepared by the caller) to the multi handle and suspend until
  * curl reports it done. Returns curl's result for the transfer, CURLE_ABORTED_BY_CALLBACK
- * when loop_stop cut it short (or came first: then it never started), or
+ * when loop_stop cut it short (or came first: then it never started) or when the task was
+ * cancelled (coro_cancel: a cancellation point; coro_cancelled() tells which), or
  * CURLE_OUT_OF_MEMORY when curl refused the handle. The loop owns CURLOPT_PRIVATE while
- * the transfer runs; the handle is out of the multi again when this returns, so the task
- * may reuse it at once (keep-alive: the connection stays in the loop's cache). */
+ * the transfer runs; the handle is out of the multi again when this returns, cancelled or
+ * not, so the task may reuse or free it at once (keep-alive: the connection stays in the
+ * loop's cache, unless the transfer was cut short). */
 CURLcode loop_perform(struct loop *l, CURL *easy);
 
 /* Blocking work for the executor (asyncio's run_in_executor), caller-allocated: often on
@@ -63,8 +65,10 @@ struct loop_work {
 /* From a task: hand w to the executor and suspend until a worker has run it. The
  * completion travels back through the pool's eventfd to the loop, which resumes the task:
  * a worker never touches a task. Returns 0; -ECANCELED when loop_stop took it off the
- * queue before it ran (fn never ran); -ENOSYS without an executor; -EPIPE when the pool
- * refused it. */
+ * queue before it ran (fn never ran), or when the task was cancelled (coro_cancel) before
+ * w was handed over; -ENOSYS without an executor; -EPIPE when the pool refused it. Once
+ * handed over, w is awaited to its end whatever happens (the pool holds it): a cancel then
+ * waits for the task's next cancellation point. */
 int loop_await_work(struct loop *l, struct loop_work *w) __attribute__((warn_unused_result));
 
 /* Run until every task of the scheduler has finished: resume ready tasks, then wait for

@@ -264,7 +264,7 @@ static void fetches(void *arg)
         curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, c->timeout_ms);
     for (int i = 0; i < (c->repeat ? c->repeat : 1); i++) {
         if (c->use_sem)
-            coro_sem_acquire(&c->e->sem);
+            assert_int_equal(coro_sem_acquire(&c->e->sem), 0);
         c->body[0] = '\0';
         c->rc = loop_perform(c->e->l, easy);
         if (c->use_sem)
