@@ -20,13 +20,30 @@ static uint64_t splitmix64(uint64_t x)
     return x ^ (x >> 31);
 }
 
-uint64_t fate_hash(uint64_t seed, enum fate_listener l, const char *cc, enum fate_tag tag)
+/* The key of a code on a listener, without its tag (the low 8 bits). */
+static uint64_t code_key(enum fate_listener l, const char *cc)
 {
     uint64_t a = (uint64_t)tolower((unsigned char)cc[0]);
     uint64_t b = (uint64_t)tolower((unsigned char)cc[1]);
-    uint64_t key = (uint64_t)l << 32 | a << 16 | b << 8 | (uint64_t)tag;
+    return (uint64_t)l << 32 | a << 16 | b << 8;
+}
+
+/* The key of a site page: the top bit set, which no code's key has, so the site's fates
+ * are drawn apart from the flags' and adding it changed none of theirs. */
+static uint64_t page_key(enum fate_listener l, uint32_t page)
+{
+    return 1ULL << 63 | (uint64_t)(page & 0x1fffffffu) << 34 | (uint64_t)l << 32;
+}
+
+static uint64_t keyed_hash(uint64_t seed, uint64_t key, enum fate_tag tag)
+{
     /* The seed is mixed on its own first: seeds 0 and 1 must not just flip one key bit. */
-    return splitmix64(splitmix64(seed) ^ key);
+    return splitmix64(splitmix64(seed) ^ (key | (uint64_t)tag));
+}
+
+uint64_t fate_hash(uint64_t seed, enum fate_listener l, const char *cc, enum fate_tag tag)
+{
+    return keyed_hash(seed, code_key(l, cc), tag);
 }
 
 /* A uniform double in [0, 1) from the top 53 bits. */
@@ -35,54 +52,64 @@ static double unit_interval(uint64_t h)
     return (double)(h >> 11) * 0x1p-53;
 }
 
-static unsigned draw_delay(const struct fate_config *c, enum fate_listener l, const char *cc)
+static unsigned draw_delay(const struct fate_config *c, uint64_t key)
 {
     if (c->delay_max_ms <= c->delay_min_ms)
         return c->delay_min_ms;
     uint64_t span = (uint64_t)c->delay_max_ms - c->delay_min_ms + 1;
     /* The modulo bias is below span / 2^64: invisible at millisecond spans. */
-    return c->delay_min_ms + (unsigned)(fate_hash(c->seed, l, cc, FATE_TAG_DELAY) % span);
+    return c->delay_min_ms + (unsigned)(keyed_hash(c->seed, key, FATE_TAG_DELAY) % span);
 }
 
-static bool hits(const struct fate_config *c, enum fate_listener l, const char *cc,
-                 enum fate_tag tag, double rate)
+static bool hits(const struct fate_config *c, uint64_t key, enum fate_tag tag, double rate)
 {
-    return rate > 0 && unit_interval(fate_hash(c->seed, l, cc, tag)) < rate;
+    return rate > 0 && unit_interval(keyed_hash(c->seed, key, tag)) < rate;
 }
 
-static enum fate_fault draw_fault(const struct fate_config *c, enum fate_listener l,
-                                  const char *cc)
+static enum fate_fault draw_fault(const struct fate_config *c, uint64_t key)
 {
-    if (hits(c, l, cc, FATE_TAG_RESET, c->reset_rate))
+    if (hits(c, key, FATE_TAG_RESET, c->reset_rate))
         return FATE_FAULT_RESET;
-    if (hits(c, l, cc, FATE_TAG_TRUNCATE, c->truncate_rate))
+    if (hits(c, key, FATE_TAG_TRUNCATE, c->truncate_rate))
         return FATE_FAULT_TRUNCATE;
-    if (hits(c, l, cc, FATE_TAG_STALL, c->stall_rate))
+    if (hits(c, key, FATE_TAG_STALL, c->stall_rate))
         return FATE_FAULT_STALL;
     return FATE_FAULT_NONE;
 }
 
-struct fate fate_of(const struct fate_config *c, enum fate_listener l, const char *cc)
+/* fate_of's rules over one key (a code's or a page's on listener l). */
+static struct fate fate_keyed(const struct fate_config *c, enum fate_listener l, uint64_t key,
+                              bool faults)
 {
     struct fate f = { .status = 200, .delay_ms = 0, .fault = FATE_FAULT_NONE };
     switch (l) {
     case FATE_DELAY:
-        f.delay_ms = draw_delay(c, l, cc);
+        f.delay_ms = draw_delay(c, key);
         break;
     case FATE_ERROR:
-        if (unit_interval(fate_hash(c->seed, l, cc, FATE_TAG_FAIL)) < c->error_rate) {
-            uint64_t h = fate_hash(c->seed, l, cc, FATE_TAG_STATUS);
+        if (unit_interval(keyed_hash(c->seed, key, FATE_TAG_FAIL)) < c->error_rate) {
+            uint64_t h = keyed_hash(c->seed, key, FATE_TAG_STATUS);
             f.status = error_statuses[h % N_ERROR_STATUSES];
         }
-        if (fate_hash(c->seed, l, cc, FATE_TAG_HALF) & 1)
-            f.delay_ms = draw_delay(c, l, cc);
-        if (f.status == 200)
-            f.fault = draw_fault(c, l, cc);
+        if (keyed_hash(c->seed, key, FATE_TAG_HALF) & 1)
+            f.delay_ms = draw_delay(c, key);
+        if (f.status == 200 && faults)
+            f.fault = draw_fault(c, key);
         break;
     default:
         break;
     }
     return f;
+}
+
+struct fate fate_of(const struct fate_config *c, enum fate_listener l, const char *cc)
+{
+    return fate_keyed(c, l, code_key(l, cc), true);
+}
+
+struct fate fate_of_page(const struct fate_config *c, enum fate_listener l, uint32_t page)
+{
+    return fate_keyed(c, l, page_key(l, page), false);
 }
 
 const char *fate_listener_name(enum fate_listener l)

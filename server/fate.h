@@ -49,6 +49,11 @@ struct fate {
  * adding a fault rate changes no status and no delay. */
 struct fate fate_of(const struct fate_config *c, enum fate_listener l, const char *cc);
 
+/* The fate of page `page` of flagd's site (site.h) on listener l, by fate_of's rules over
+ * hashes of the page's own: its status (a share error_rate of pages fail on ERROR) and its
+ * delay. The site has no transport faults: fault is always FATE_FAULT_NONE. */
+struct fate fate_of_page(const struct fate_config *c, enum fate_listener l, uint32_t page);
+
 /* The 64-bit hash behind fate_of(), for one purpose (tag) of one code on one listener:
  * splitmix64 over the seed, then over the packed (listener, letters, tag). Exposed for tests. */
 enum fate_tag { FATE_TAG_FAIL = 1, FATE_TAG_STATUS = 2, FATE_TAG_HALF = 3, FATE_TAG_DELAY = 4,

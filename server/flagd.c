@@ -51,6 +51,7 @@
 #include "counters.h"
 #include "fate.h"
 #include "route.h"
+#include "site.h"
 #include "store.h"
 #include "num.h"
 
@@ -78,7 +79,9 @@ struct options {
     const char *iso_path;          /* --iso-codes FILE */
     unsigned timeout_s;            /* --timeout S */
     bool plan;                     /* --plan: print the ERROR listener's plan and exit */
+    bool site_plan;                /* --site-plan: the same for the site's pages */
     struct fate_config fate;       /* --seed, --error-rate, --delay */
+    struct site_config site;       /* --site-pages, --site-fanout (and --seed) */
 };
 
 struct flagd;
@@ -100,6 +103,9 @@ struct answer {
     bool close;                    /* malformed request: drop the connection after it */
     unsigned delay_ms;
     enum fate_fault fault;         /* ERROR's transport fault, if any */
+    bool site;                     /* a /site/ answer: its body is made when it is sent */
+    enum site_kind site_kind;
+    uint32_t site_page;            /* the page, or the enum site_odd */
 };
 
 /* A response waiting for its timer. Linked into flagd's list so that shutdown, and a
@@ -118,6 +124,7 @@ struct flagd {
     struct event_base *base;
     struct store *store;
     struct fate_config fate;
+    struct site_config site;
     struct listener listeners[FATE_LISTENERS];
     struct event *signals[2];      /* SIGINT, SIGTERM: leave the loop */
     struct pending *pending;       /* delayed responses, newest first */
@@ -139,6 +146,8 @@ static void usage(FILE *f)
         "usage: flagd [--port P] [--bind ADDR] [--root DIR] [--delay MS|MIN-MAX]\n"
         "             [--error-rate P] [--seed N] [--timeout S] [--iso-codes FILE]\n"
         "             [--reset-rate P] [--truncate-rate P] [--stall-rate P]\n"
+        "             [--site-pages N] [--site-fanout F]\n"
+        "       flagd --site-plan [--site-pages N] [--site-fanout F] [--error-rate P] [--seed N]\n"
         "       flagd --plan [--root DIR] [--delay MS|MIN-MAX] [--error-rate P] [--seed N]\n"
         "             [--reset-rate P] [--truncate-rate P] [--stall-rate P]\n"
         "\n"
@@ -150,6 +159,11 @@ static void usage(FILE *f)
         "                       are answered after a delay\n"
         "Which codes fail, with which status, and each delay depend only on --seed, the code\n"
         "and the listener. GET /stats on any listener counts answers; /stats?reset=1 zeroes.\n"
+        "Under /site/ each listener serves a site to crawl: --site-pages small HTML pages in a\n"
+        "tree of --site-fanout children each, with duplicate, upward and 404 links; its pages\n"
+        "fail and wait as codes do. GET /site/manifest.json lists every page with its depth\n"
+        "and status on that listener, and what a whole crawl from /site/ finds; /site/odd/\n"
+        "holds bad input (not HTML, too large, a NUL byte, redirect loops, other schemes).\n"
         "\n"
         "  --port P          LOCAL's port; 0 = a free port for each listener (default %d)\n"
         "  --bind ADDR       numeric address to listen on (default %s)\n"
@@ -164,6 +178,10 @@ static void usage(FILE *f)
         "  --truncate-rate P on ERROR, chance of half the body, then close (default 0)\n"
         "  --stall-rate P    on ERROR, chance of half the body, then silence until the\n"
         "                    idle timeout (default 0); faults hit only codes that answer 200\n"
+        "  --site-pages N    pages of /site/, 1 to %d (default %d)\n"
+        "  --site-fanout F   links from a page to its children, %d to %d (default %d)\n"
+        "  --site-plan       print 'PATH DEPTH STATUS' for every page of /site/ and every 404\n"
+        "                    link in it as the ERROR listener answers them, then exit\n"
         "  --plan            print 'CC STATUS DELAY_MS [FAULT]' for every code of the root as\n"
         "                    the ERROR listener answers it (STATUS 0 for a reset), then exit\n"
         "  --help            this text\n"
@@ -171,7 +189,8 @@ static void usage(FILE *f)
         "Prints one line per listener when ready; SIGINT or SIGTERM stops it (exit 0).\n"
         "Exit status: 0 ok, 1 cannot run (port in use, no flags), 2 bad usage.\n",
         DEFAULT_PORT, DEFAULT_BIND, STORE_DEFAULT_ROOT, FATE_DEFAULT_DELAY_MS,
-        FATE_DEFAULT_ERROR_RATE, DEFAULT_TIMEOUT_S, STORE_DEFAULT_ISO);
+        FATE_DEFAULT_ERROR_RATE, DEFAULT_TIMEOUT_S, STORE_DEFAULT_ISO, SITE_MAX_PAGES,
+        SITE_DEFAULT_PAGES, SITE_MIN_FANOUT, SITE_MAX_FANOUT, SITE_DEFAULT_FANOUT);
 }
 
 /* A whole-string unsigned decimal in [0, max] (num.h's sign rule). */
@@ -215,7 +234,7 @@ static bool parse_rate(const char *s, double *out)
 /* In the order of longopts[]: bad-value messages name the option by c - OPT_PORT. */
 enum opt_id { OPT_PORT = 256, OPT_BIND, OPT_ROOT, OPT_DELAY, OPT_ERROR_RATE, OPT_SEED,
               OPT_TIMEOUT, OPT_ISO, OPT_PLAN, OPT_HELP, OPT_RESET_RATE, OPT_TRUNCATE_RATE,
-              OPT_STALL_RATE };
+              OPT_STALL_RATE, OPT_SITE_PAGES, OPT_SITE_FANOUT, OPT_SITE_PLAN };
 
 static const struct option longopts[] = {
     { "port", required_argument, NULL, OPT_PORT },
@@ -231,6 +250,9 @@ static const struct option longopts[] = {
     { "reset-rate", required_argument, NULL, OPT_RESET_RATE },
     { "truncate-rate", required_argument, NULL, OPT_TRUNCATE_RATE },
     { "stall-rate", required_argument, NULL, OPT_STALL_RATE },
+    { "site-pages", required_argument, NULL, OPT_SITE_PAGES },
+    { "site-fanout", required_argument, NULL, OPT_SITE_FANOUT },
+    { "site-plan", no_argument, NULL, OPT_SITE_PLAN },
     { NULL, 0, NULL, 0 },
 };
 
@@ -243,6 +265,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         .iso_path = STORE_DEFAULT_ISO, .timeout_s = DEFAULT_TIMEOUT_S,
         .fate = { .seed = 0, .error_rate = FATE_DEFAULT_ERROR_RATE,
                   .delay_min_ms = FATE_DEFAULT_DELAY_MS, .delay_max_ms = FATE_DEFAULT_DELAY_MS },
+        .site = { .pages = SITE_DEFAULT_PAGES, .fanout = SITE_DEFAULT_FANOUT },
     };
     opterr = 0; /* our own one-line messages, not getopt's "bin/flagd: ..." */
     int c;
@@ -284,11 +307,22 @@ static int parse_options(int argc, char **argv, struct options *o)
         case OPT_STALL_RATE:
             ok = parse_rate(optarg, &o->fate.stall_rate);
             break;
+        case OPT_SITE_PAGES:
+            ok = parse_uint(optarg, SITE_MAX_PAGES, &v) && v >= 1;
+            o->site.pages = (uint32_t)v;
+            break;
+        case OPT_SITE_FANOUT:
+            ok = parse_uint(optarg, SITE_MAX_FANOUT, &v) && v >= SITE_MIN_FANOUT;
+            o->site.fanout = (uint32_t)v;
+            break;
         case OPT_ISO:
             o->iso_path = optarg;
             break;
         case OPT_PLAN:
             o->plan = true;
+            break;
+        case OPT_SITE_PLAN:
+            o->site_plan = true;
             break;
         case OPT_HELP:
             usage(stdout);
@@ -309,6 +343,7 @@ static int parse_options(int argc, char **argv, struct options *o)
             return EXIT_USAGE;
         }
     }
+    o->site.seed = o->fate.seed;
     if (optind < argc) {
         fprintf(stderr, "flagd: unexpected argument '%s'\n", argv[optind]);
         usage(stderr);
@@ -323,6 +358,7 @@ static const char *reason_phrase(int status)
 {
     switch (status) {
     case 200: return "OK";
+    case 302: return "Found";
     case 400: return "Bad Request";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
@@ -375,6 +411,25 @@ static struct answer decide(const struct flagd *d, enum fate_listener l,
     return a;
 }
 
+/* The body (and Location) of a /site/ answer, made now: a page is rendered (a few hundred
+ * bytes), an odd page's static body is referenced, huge.html's line many times over. */
+static void site_write(const struct flagd *d, const struct answer *a, struct evkeyvalq *h,
+                       struct evbuffer *out)
+{
+    if (a->site_kind == SITE_PAGE) {
+        char buf[SITE_PAGE_MAX];
+        size_t n = site_render(&d->site, a->site_page, buf, sizeof buf, NULL);
+        evbuffer_add(out, buf, n);
+        return;
+    }
+    struct site_odd_answer odd;
+    site_odd((enum site_odd)a->site_page, &odd);
+    if (odd.location)
+        evhttp_add_header(h, "Location", odd.location);
+    for (size_t i = 0; i < odd.repeat; i++)
+        evbuffer_add_reference(out, odd.body, odd.len, NULL, NULL);
+}
+
 /* Send a on req and count it. Bodies from the store go out by reference, without a copy:
  * the store outlives every connection. */
 static void answer_send(struct flagd *d, struct evhttp_request *req, const struct answer *a)
@@ -397,6 +452,8 @@ static void answer_send(struct flagd *d, struct evhttp_request *req, const struc
             evhttp_add_header(h, "Connection", "close");
         evbuffer_add_reference(out, a->body.data, a->body.len / 2, NULL, NULL);
         counters_fault(&d->counters, a->fault);
+    } else if (a->site && (a->status == 200 || a->status == 302)) {
+        site_write(d, a, h, out);
     } else if (a->body.data) {
         evbuffer_add_reference(out, a->body.data, a->body.len, NULL, NULL);
     } else {
@@ -515,6 +572,111 @@ static void send_stats(struct flagd *d, struct evhttp_request *req, bool reset)
     evhttp_send_reply(req, 200, "OK", NULL);
 }
 
+/* The fate keys of site answers that are not pages (fate_of_page): beyond any page. */
+#define SITE_FATE_MISSING 0x1fffffffu
+#define SITE_FATE_ODD 0x1fffff00u
+
+/* GET /site/manifest.json: every page with its depth and status on listener l, its 404
+ * links, and what a whole crawl from /site/ finds there (a page is reached when every page
+ * above it answered 200; a failed page's links are never seen), so that tests compute no
+ * counts of their own. Like /stats: at once, never failed, not counted. */
+static void send_manifest(struct flagd *d, enum fate_listener l, struct evhttp_request *req)
+{
+    const struct site_config *c = &d->site;
+    struct evbuffer *out = evhttp_request_get_output_buffer(req);
+    unsigned char *reached = calloc(c->pages, 1); /* 1 reached, 2 reached and 200 */
+    if (!reached) {
+        evhttp_send_error(req, 500, NULL);
+        return;
+    }
+    size_t pages = 0, not_found = 0, errors = 0, links = 0;
+    char path[SITE_PATH_MAX], buf[SITE_PAGE_MAX];
+    evbuffer_add_printf(out, "{\"pages\":%u,\"fanout\":%u,\"seed\":%llu,\"listener\":\"%s\","
+                        "\"max_depth\":%u,\"site\":[", c->pages, c->fanout,
+                        (unsigned long long)c->seed, fate_listener_name(l), site_max_depth(c));
+    for (uint32_t i = 0; i < c->pages; i++) {
+        struct fate f = fate_of_page(&d->fate, l, i);
+        int status = i == 0 ? 200 : f.status; /* /site/ itself never fails */
+        unsigned n = 0;
+        site_render(c, i, buf, sizeof buf, &n);
+        bool in = i == 0 || reached[(i - 1) / c->fanout] == 2;
+        if (in) {
+            reached[i] = status == 200 ? 2 : 1;
+            pages++;
+            if (status != 200)
+                errors++;
+            else
+                links += n;
+        }
+        site_path(c, i, path, sizeof path);
+        evbuffer_add_printf(out, "%s{\"path\":\"%s\",\"depth\":%u,\"status\":%d,\"links\":%u}",
+                            i ? "," : "", path, site_depth(c, i), status, n);
+    }
+    evbuffer_add_printf(out, "],\"missing\":[");
+    bool first = true;
+    for (uint32_t i = 0; i < c->pages; i++) {
+        if (!site_broken_link(c, i, path, sizeof path))
+            continue;
+        if (reached[i] == 2) {
+            pages++;
+            not_found++;
+        }
+        evbuffer_add_printf(out, "%s{\"path\":\"%s\",\"depth\":%u,\"status\":404}",
+                            first ? "" : ",", path, site_depth(c, i) + 1);
+        first = false;
+    }
+    free(reached);
+    evbuffer_add_printf(out, "],\"crawl\":{\"pages\":%zu,\"not_found\":%zu,\"errors\":%zu,"
+                        "\"links\":%zu}}\n", pages, not_found, errors, links);
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    evhttp_add_header(h, "Content-Type", "application/json");
+    if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
+        char len[24];
+        snprintf(len, sizeof len, "%zu", evbuffer_get_length(out));
+        evhttp_add_header(h, "Content-Length", len);
+        evbuffer_drain(out, evbuffer_get_length(out));
+    }
+    evhttp_send_reply(req, 200, "OK", NULL);
+}
+
+/* A GET or HEAD under /site/: a page, an odd page or a 404, failed and delayed by its own
+ * fate as a code is (fate_of_page); the manifest at once. */
+static void on_site(struct flagd *d, enum fate_listener l, struct evhttp_request *req,
+                    const char *uri)
+{
+    const char *q = strchr(uri, '?');
+    size_t plen = q ? (size_t)(q - uri) : strlen(uri);
+    uint32_t page;
+    enum site_kind kind = site_lookup(&d->site, uri, plen, &page);
+    if (kind == SITE_MANIFEST) {
+        send_manifest(d, l, req);
+        return;
+    }
+    struct answer a = { .status = 404, .type = "text/plain", .site = true, .site_kind = kind,
+                        .site_page = page };
+    struct fate f;
+    if (kind == SITE_PAGE) {
+        f = fate_of_page(&d->fate, l, page);
+        a.status = page == 0 ? 200 : f.status; /* /site/ never fails: a crawl starts there */
+        if (a.status == 200)
+            a.type = "text/html; charset=utf-8";
+    } else if (kind == SITE_ODD) {
+        f = fate_of_page(&d->fate, l, SITE_FATE_ODD + page);
+        struct site_odd_answer odd;
+        site_odd((enum site_odd)page, &odd);
+        a.status = odd.status; /* bad input, not bad luck: never failed */
+        a.type = odd.type;
+    } else {
+        f = fate_of_page(&d->fate, l, SITE_FATE_MISSING);
+    }
+    a.delay_ms = f.delay_ms;
+    counters_begin(&d->counters);
+    if (a.delay_ms == 0)
+        answer_send(d, req, &a);
+    else
+        answer_later(d, req, &a);
+}
+
 /* The size of req's head as flagd limits it: the request-target and every header line
  * with its ": " and CRLF. evhttp has already trimmed the spaces around values, so a
  * client padding them gets a little more than MAX_HEADERS_BYTES on the wire, never more
@@ -547,6 +709,10 @@ static void on_request(struct evhttp_request *req, void *arg)
     route_parse(uri, strlen(uri), &r);
     if (r.kind == ROUTE_STATS && (method == EVHTTP_REQ_GET || method == EVHTTP_REQ_HEAD)) {
         send_stats(d, req, r.reset);
+        return;
+    }
+    if (r.kind == ROUTE_SITE && (method == EVHTTP_REQ_GET || method == EVHTTP_REQ_HEAD)) {
+        on_site(d, ls->id, req, uri);
         return;
     }
     counters_begin(&d->counters);
@@ -739,11 +905,28 @@ static int print_plan(const struct options *o)
     return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
 }
 
+/* --site-plan: the site as the ERROR listener answers it, one "PATH DEPTH STATUS" line per
+ * page in page order, then one per 404 link (as GET /site/manifest.json on ERROR). */
+static int print_site_plan(const struct options *o)
+{
+    char path[SITE_PATH_MAX];
+    for (uint32_t i = 0; i < o->site.pages; i++) {
+        site_path(&o->site, i, path, sizeof path);
+        int status = i == 0 ? 200 : fate_of_page(&o->fate, FATE_ERROR, i).status;
+        printf("%s %u %d\n", path, site_depth(&o->site, i), status);
+    }
+    for (uint32_t i = 0; i < o->site.pages; i++)
+        if (site_broken_link(&o->site, i, path, sizeof path))
+            printf("%s %u 404\n", path, site_depth(&o->site, i) + 1);
+    return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
+}
+
 /* Load the flags, open the three listeners and the signal events. */
 static int flagd_init(struct flagd *d, const struct options *o, char *err, size_t errlen)
 {
     memset(d, 0, sizeof *d);
     d->fate = o->fate;
+    d->site = o->site;
     struct store_options so = { .root = o->root, .iso_path = o->iso_path,
                                 .warn = on_store_warning };
     if (store_open(&d->store, &so, err, errlen) != 0)
@@ -811,6 +994,8 @@ int main(int argc, char **argv)
         return rc;
     if (o.plan)
         return print_plan(&o);
+    if (o.site_plan)
+        return print_site_plan(&o);
 
     raise_fd_limit();
     signal(SIGPIPE, SIG_IGN); /* a client gone mid-answer is evhttp's error, not our death */

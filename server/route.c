@@ -7,6 +7,7 @@
 #define GIF_SUFFIX ".gif"
 #define META_NAME "metadata.json"
 #define STATS_PATH "/stats"
+#define SITE_PREFIX "/site/"
 #define RESET_PARAM "reset=1"
 
 static bool is_lower(char c)
@@ -101,6 +102,8 @@ enum route_kind route_parse(const char *uri, size_t len, struct route *r)
         r->reset = q && has_reset(q + 1, len - plen - 1);
         return r->kind = ROUTE_STATS;
     }
+    if (plen >= sizeof SITE_PREFIX - 1 && memcmp(uri, SITE_PREFIX, sizeof SITE_PREFIX - 1) == 0)
+        return r->kind = ROUTE_SITE;
     return r->kind = match_flags(uri, plen, r);
 }
 

@@ -5,12 +5,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define ROUTE_URI_MAX 256 /* the longest real path is 23 bytes; longer is abuse: 414 */
+#define ROUTE_URI_MAX 256 /* the longest flag path is 23 bytes, a site page's under 150
+                           * (site.h); longer is abuse: 414 */
 
 enum route_kind {
     ROUTE_GIF,        /* /flags/{cc}/{cc}.gif */
     ROUTE_META,       /* /flags/{cc}/metadata.json */
     ROUTE_STATS,      /* /stats, optionally ?reset=1 */
+    ROUTE_SITE,       /* /site/...: the crawlable site (site.h says which paths exist) */
     ROUTE_NOT_FOUND,  /* well-formed, but nothing flagd serves: 404 */
     ROUTE_BAD,        /* malformed or a traversal attempt: 400 */
     ROUTE_TOO_LONG,   /* over ROUTE_URI_MAX: 414 */
@@ -30,6 +32,7 @@ struct route {
  *   - a path (the part before '?') that does not start with '/' (absolute-form, '*'),
  *     or holds '%' (no encoding is ever needed, so %2e %2f %00 are refused outright),
  *     '\', "//", or a "." or ".." segment → BAD;
+ *   - a path under /site/ → SITE (site_lookup then finds the page, or a 404);
  *   - /flags/{cc}/{cc}.gif and /flags/{cc}/metadata.json with cc exactly [a-z]{2} (the
  *     book lower-cases its URLs; both codes equal) → GIF, META; /stats → STATS;
  *   - anything else → NOT_FOUND.
