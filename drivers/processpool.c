@@ -25,6 +25,7 @@ static const struct strategy processpool = {
     .default_workers = 0,                     /* online CPUs */
     .max_workers = PROCPOOL_MAX_WORKERS,
     .run = run,
+    .job_source = true,         /* crawl: jobs discovered while running */
 };
 
 int main(int argc, char **argv)

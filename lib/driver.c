@@ -39,6 +39,25 @@ static void collect(void *arg, const struct job_result *res)
         stop_request(SIGPIPE);
 }
 
+/* A run whose jobs grow (plan.source): the workload absorbs what each job discovered, then
+ * the result is counted without it (the report keeps results, not their outputs). */
+struct discovery {
+    const struct workload_def *def;
+    void *ctx;
+    struct report *report;
+};
+
+static void collect_discovered(void *arg, const struct job_result *res)
+{
+    struct discovery *d = arg;
+    d->def->absorb(d->ctx, res);
+    struct job_result kept = *res;
+    free(kept.output);
+    kept.output = NULL;
+    kept.output_len = 0;
+    collect(d->report, &kept);
+}
+
 /* Many concurrent transfers need many descriptors: take the hard limit, as servers do. */
 static void raise_nofile(void)
 {
@@ -131,6 +150,12 @@ int driver_main(int argc, char **argv, const struct strategy *s)
         fprintf(stderr, "%s: %s: %s\n", s->name, wl, err);
         return CLI_EXIT_FAIL;
     }
+    if (plan.source && !s->job_source) {
+        fprintf(stderr, "%s: %s: not yet supported by this strategy (its jobs are discovered while it runs)\n",
+                s->name, wl);
+        def->teardown(&plan, true);
+        return CLI_EXIT_FAIL;
+    }
     struct run_request req = {.workload = &plan.jobs, .verbose = o.verbose,
                               .executor = o.executor};
     size_run(&req, &o, s, def->sizing, plan.jobs.n_jobs);
@@ -160,6 +185,13 @@ int driver_main(int argc, char **argv, const struct strategy *s)
     }
     req.collect = collect;
     req.collect_arg = &r;
+    struct discovery disc = {.def = def, .ctx = plan.ctx, .report = &r};
+    if (plan.source && def->absorb) {
+        req.source = plan.source;
+        req.collect = collect_discovered;
+        req.collect_arg = &disc;
+        r.source = plan.source;
+    }
 
     uint64_t t0 = clock_now_ns();
     rc = s->run(&req, err, sizeof err);

@@ -28,6 +28,12 @@ struct job_result {
     uint64_t work_ns;                       /* time in the core work (hashing) */
     unsigned char digest[JOB_DIGEST_LEN];   /* SHA-256 of the body or of the buffer (ok only) */
     char reason[JOB_REASON_MAX];            /* "" when ok, else "HTTP 503", "timeout", ... */
+    /* Optional: what the job discovered (a crawl's links), for the workload's absorb hook
+     * on the main thread. malloc'ed by job_run, owned by whoever holds the result: a
+     * strategy hands it to collect, which frees it (the process pool sends its bytes after
+     * the result and rebuilds it in the parent). NULL and 0 for most workloads. */
+    void *output;
+    uint32_t output_len;
 };
 
 /* What a job's finish step asks of the strategy next (struct workload_steps). */
@@ -64,7 +70,7 @@ struct workload_steps {
  * result (JOB_ERROR + reason). Built by the workload's setup (workload.h). */
 struct workload {
     const char *name;   /* the workload's name in the table: "flags", "sha" */
-    size_t n_jobs;
+    size_t n_jobs;      /* with a job source (run_request.source): at most this many */
     unsigned job_timeout_ms; /* a job's own bound (flags: -t per request), 0 = unbounded */
     void *ctx;          /* the workload's own configuration, read-only while running */
     int (*worker_init)(const struct workload *w, void **state, char *err, size_t errlen);
@@ -75,6 +81,15 @@ struct workload {
 
 /* Called on the main thread for every finished job, in completion order. */
 typedef void job_collect_fn(void *arg, const struct job_result *r);
+
+/* Optional: a job list that grows while the run goes (a crawl: each page fetched names
+ * more). Jobs 0 .. known-1 exist; only collect raises known, on the main thread, so a
+ * strategy reads it where it would read n_jobs (job_source_known) and may hand out the
+ * new jobs after each collect. Nothing else can add a job: the run is over when every
+ * known job has been handed out and collected. known never passes workload->n_jobs. */
+struct job_source {
+    size_t known;
+};
 
 /* What a strategy is given to run: the workload, how many workers and how many jobs
  * in flight at most, and where to hand each result. */
@@ -87,7 +102,15 @@ struct run_request {
     int verbose;            /* strategies may announce workers (e.g. pids) on stderr */
     job_collect_fn *collect;
     void *collect_arg;
+    struct job_source *source; /* optional: jobs discovered while running; NULL = the
+                                * workload's n_jobs, all known up front */
 };
+
+/* The jobs a strategy may hand out now: source->known, or all n_jobs without a source. */
+static inline size_t job_source_known(const struct run_request *req)
+{
+    return req->source ? req->source->known : req->workload->n_jobs;
+}
 
 /* A strategy decides where and when jobs run; it knows no workload by name. run() returns
  * 0 when every job produced a result (or the run was interrupted, see stop.h), or a
@@ -101,6 +124,7 @@ struct strategy {
     unsigned fixed_workers;       /* nonzero: always this many workers (sequential, coroutine) */
     unsigned fixed_concurrency;   /* nonzero: -m accepted but this is used (sequential: 1) */
     bool has_executor;            /* accepts --executor N: threads for blocking work */
+    bool job_source;              /* runs jobs discovered while running (run_request.source) */
     int (*run)(const struct run_request *req, char *err, size_t errlen);
 };
 

@@ -19,6 +19,12 @@
 
 _Static_assert(sizeof(struct job_result) < 4096, "a result must be one small SEQPACKET message");
 
+/* A job's output (job.h: a crawl's links) follows its result in messages of at most this
+ * size: an AF_UNIX SEQPACKET message must fit the socket's send buffer whole (about 208 KiB
+ * by default, less when wmem is tuned down), so a page's links go in bounded chunks. */
+#define PROCPOOL_CHUNK_BYTES (16 * 1024)
+#define PROCPOOL_OUTPUT_MAX (64u * 1024 * 1024) /* more from a worker is garbage */
+
 struct worker {
     pid_t pid;        /* 0: slot empty (never started, or dead and reaped) */
     int fd;           /* parent's end of the socketpair */
@@ -52,7 +58,26 @@ static void send_all(int fd, const void *buf, size_t len)
         ;
 }
 
-__attribute__((noreturn)) static void worker_main(const struct workload *wl, int fd, pid_t parent)
+/* Send a job's output after its result, in chunks; 0, or -1 when the parent is gone. */
+static int send_output(int fd, const struct job_result *r)
+{
+    const char *p = r->output;
+    size_t left = r->output_len;
+    while (left > 0) {
+        size_t n = left < PROCPOOL_CHUNK_BYTES ? left : PROCPOOL_CHUNK_BYTES;
+        ssize_t k = send(fd, p, n, MSG_NOSIGNAL);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k != (ssize_t)n)
+            return -1;
+        p += n;
+        left -= n;
+    }
+    return 0;
+}
+
+__attribute__((noreturn)) static void worker_main(const struct workload *wl, int fd, pid_t parent,
+                                                  bool outputs)
 {
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() != parent)
@@ -78,7 +103,15 @@ __attribute__((noreturn)) static void worker_main(const struct workload *wl, int
             break; /* EOF: no more jobs (or the parent is gone) */
         wl->job_run(wl, state, index, &r);
         r.index = index;
-        if (send(fd, &r, sizeof r, MSG_NOSIGNAL) < 0 && errno != EINTR)
+        if (!outputs) {
+            r.output = NULL; /* no source: nobody reads one */
+            r.output_len = 0;
+        }
+        void *output = r.output;
+        bool sent = !(send(fd, &r, sizeof r, MSG_NOSIGNAL) < 0 && errno != EINTR) &&
+                    send_output(fd, &r) == 0;
+        free(output);
+        if (!sent)
             break;
     }
     wl->worker_fini(wl, state);
@@ -121,7 +154,7 @@ static int spawn(struct pool *p, unsigned i, char *err, size_t errlen)
         for (unsigned k = 0; k < p->n; k++)
             if (p->w[k].pid > 0)
                 close(p->w[k].fd);
-        worker_main(p->req->workload, sv[1], parent);
+        worker_main(p->req->workload, sv[1], parent, p->req->source != NULL);
     }
     close(sv[1]);
     p->w[i] = (struct worker){.pid = pid, .fd = sv[0]};
@@ -151,6 +184,8 @@ static void collect_error(struct pool *p, size_t job, const char *reason)
     p->req->collect(p->req->collect_arg, &r);
 }
 
+static bool any_busy(const struct pool *p);
+
 /* Worker i's socket reached EOF (or failed): reap it, turn its job into an error and
  * replace it while there is work left. */
 static void bury(struct pool *p, unsigned i)
@@ -176,7 +211,9 @@ static void bury(struct pool *p, unsigned i)
             describe_status(reason, sizeof reason, pid, status);
         collect_error(p, job, reason);
     }
-    if (p->stopping || p->init_failed || p->next >= p->req->workload->n_jobs)
+    /* with a source, a busy worker may still add jobs: keep the pool's size */
+    if (p->stopping || p->init_failed ||
+        (p->next >= job_source_known(p->req) && (!p->req->source || !any_busy(p))))
         return;
     char err[JOB_REASON_MAX - 32]; /* room for the "no worker left: " prefix */
     if (p->respawns_left > 0) {
@@ -190,9 +227,39 @@ static void bury(struct pool *p, unsigned i)
         /* nobody left to run the rest: each remaining job is an error, with the cause */
         char reason[JOB_REASON_MAX];
         snprintf(reason, sizeof reason, "no worker left: %s", err);
-        for (; p->next < p->req->workload->n_jobs; p->next++)
+        for (; p->next < job_source_known(p->req); p->next++)
             collect_error(p, p->next, reason);
     }
+}
+
+/* The chunks of r's output, which follow its result on fd: into r->output (malloc'ed, for
+ * collect to free). The worker sends them at once, so this waits only for bytes already on
+ * their way. 0, or -1 (a worker that died halfway, or sent what no job writes). */
+static int recv_output(int fd, struct job_result *r)
+{
+    if (r->output_len > PROCPOOL_OUTPUT_MAX)
+        return -1;
+    char *buf = malloc(r->output_len);
+    if (!buf)
+        return -1;
+    size_t got = 0;
+    while (got < r->output_len) {
+        size_t want = r->output_len - got;
+        if (want > PROCPOOL_CHUNK_BYTES)
+            want = PROCPOOL_CHUNK_BYTES;
+        /* MSG_TRUNC: a message longer than want is cut, never written past buf, and its
+         * real length returned, so that it is seen as the garbage it is */
+        ssize_t k = recv(fd, buf + got, want, MSG_TRUNC);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0 || (size_t)k > want) {
+            free(buf);
+            return -1;
+        }
+        got += (size_t)k;
+    }
+    r->output = buf;
+    return 0;
 }
 
 /* A message (or EOF) from worker i. */
@@ -210,6 +277,14 @@ static void on_readable(struct pool *p, unsigned i)
         return; /* the worker exits; its EOF comes next */
     }
     if (n == (ssize_t)sizeof r && w->busy && r.index == w->job && !w->stuck) {
+        r.output = NULL;
+        if (p->req->source && r.output_len > 0 && recv_output(w->fd, &r) != 0) {
+            kill(w->pid, SIGKILL); /* cut short or garbage: the job is lost with it */
+            bury(p, i);
+            return;
+        }
+        if (!p->req->source)
+            r.output_len = 0;
         w->busy = false;
         p->req->collect(p->req->collect_arg, &r);
         return;
@@ -229,7 +304,7 @@ static int64_t now_ms(void)
 /* Give every idle worker its next job. */
 static void hand_out(struct pool *p)
 {
-    size_t n_jobs = p->req->workload->n_jobs;
+    size_t n_jobs = job_source_known(p->req);
     for (unsigned i = 0; i < p->n && p->next < n_jobs; i++) {
         struct worker *w = &p->w[i];
         if (w->pid <= 0 || w->busy || w->shut)
@@ -343,8 +418,10 @@ int procpool_run(const struct run_request *req, const struct procpool_options *o
             begin_stop(&p, &deadline_ms);
         if (!p.stopping) {
             hand_out(&p);
-            if (p.next >= wl->n_jobs)
-                shut_all(&p); /* the last jobs are out: idle workers may go */
+            /* the last jobs are out: idle workers may go; with a source, only once no
+             * busy worker can bring more (the frontier, owned here, is then empty) */
+            if (p.next >= job_source_known(req) && (!req->source || !any_busy(&p)))
+                shut_all(&p);
         }
         unsigned n = 0;
         for (unsigned i = 0; i < p.n; i++)
@@ -354,7 +431,7 @@ int procpool_run(const struct run_request *req, const struct procpool_options *o
             }
         /* Every result in, yet a worker is left: it missed its EOF (stopped while idle).
          * It gets the same grace as a stop, then SIGKILL; it held no job. */
-        if (!p.stopping && !end_ms && p.next >= wl->n_jobs && !any_busy(&p))
+        if (!p.stopping && !end_ms && p.next >= job_source_known(req) && !any_busy(&p))
             end_ms = now_ms() + PROCPOOL_GRACE_MS;
         int64_t wake_ms = killed ? 0 : kill_stuck(&p);
         if (p.stopping && !killed && (!wake_ms || deadline_ms < wake_ms))

@@ -6,7 +6,9 @@
  * worker took with it):
  *   parent → worker   uint32_t job index, one message per job; EOF = no more jobs
  *   worker → parent   struct job_result, one message per job (under 4 KiB, far below
- *                     the socket buffer; a SEQPACKET message is delivered whole); a
+ *                     the socket buffer; a SEQPACKET message is delivered whole); with a
+ *                     job source (job.h), the job's output_len bytes of output follow
+ *                     in messages of at most 16 KiB (a crawl's links); a
  *                     record whose index is PROCPOOL_INIT_FAILED says worker_init failed
  *                     (reason = why)
  *

@@ -45,18 +45,25 @@ void report_free(struct report *r)
 }
 
 /* "  37/194 [###########.........]  19% 123.4/s ETA 0:01", like tqdm. */
+/* The jobs of the run: all of them, or those known so far when they grow. */
+static size_t known_jobs(const struct report *r)
+{
+    return r->source ? r->source->known : r->total;
+}
+
 static void draw_bar(struct report *r, uint64_t now)
 {
+    size_t total = known_jobs(r);
     double secs = (double)(now - r->start_ns) / 1e9;
     double rate = secs > 0 ? (double)r->done / secs : 0;
-    size_t filled = r->total ? r->done * REPORT_BAR_WIDTH / r->total : REPORT_BAR_WIDTH;
+    size_t filled = total ? r->done * REPORT_BAR_WIDTH / total : REPORT_BAR_WIDTH;
     char bar[REPORT_BAR_WIDTH + 1];
     for (size_t i = 0; i < REPORT_BAR_WIDTH; i++)
         bar[i] = i < filled ? '#' : '.';
     bar[REPORT_BAR_WIDTH] = '\0';
-    long eta = rate > 0 ? (long)((double)(r->total - r->done) / rate + 0.5) : 0;
-    fprintf(stderr, "\r%6zu/%zu [%s] %3zu%% %7.1f/s ETA %ld:%02ld ", r->done, r->total, bar,
-            r->total ? r->done * 100 / r->total : 100, rate, eta / 60, eta % 60);
+    long eta = rate > 0 ? (long)((double)(total - r->done) / rate + 0.5) : 0;
+    fprintf(stderr, "\r%6zu/%zu [%s] %3zu%% %7.1f/s ETA %ld:%02ld ", r->done, total, bar,
+            total ? r->done * 100 / total : 100, rate, eta / 60, eta % 60);
     fflush(stderr);
     r->last_draw_ns = now;
 }
@@ -80,7 +87,7 @@ void report_collect(void *arg, const struct job_result *res)
             r->unreachable++;
     }
     if (r->verbose) {
-        char name[32];
+        char name[256]; /* a crawl's labels are URLs */
         r->label(r->label_ctx, res->index, name, sizeof name);
         if (res->outcome == JOB_OK)
             fprintf(stderr, "%s ok %llu bytes\n", name, (unsigned long long)res->bytes);
@@ -90,7 +97,7 @@ void report_collect(void *arg, const struct job_result *res)
             fprintf(stderr, "*** Error for %s: %s\n", name, res->reason);
     } else if (r->progress) {
         uint64_t now = clock_now_ns();
-        if (now - r->last_draw_ns >= REPORT_DRAW_INTERVAL_NS || r->done == r->total)
+        if (now - r->last_draw_ns >= REPORT_DRAW_INTERVAL_NS || r->done == known_jobs(r))
             draw_bar(r, now);
     }
 }
@@ -150,7 +157,7 @@ void report_summary(FILE *f, const struct report *r, const struct report_meta *m
     if (m->interrupted)
         fprintf(f, "Interrupted by %s after %zu of %zu.\n",
                 m->interrupted == SIGINT ? "SIGINT" : m->interrupted == SIGTERM ? "SIGTERM" : "a signal",
-                r->done, r->total);
+                r->done, known_jobs(r));
     struct workload_tally t;
     tally(r, &t);
     m->workload->summary(f, &t, m->workload_ctx);
@@ -211,7 +218,7 @@ int report_json(FILE *f, const struct report *r, const struct report_meta *m)
     report_usage_get(&u);
     json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:I, s:f, s:f, s:I, s:I, s:I}",
         "driver", m->driver, "workload", m->workload->name,
-        "items", (json_int_t)r->total, "ok", (json_int_t)r->ok,
+        "items", (json_int_t)known_jobs(r), "ok", (json_int_t)r->ok,
         "not_found", (json_int_t)r->not_found, "errors", (json_int_t)r->errors,
         "workers", (json_int_t)m->workers, "concurrency", (json_int_t)m->concurrency,
         "elapsed_s", m->elapsed_s, "bytes", (json_int_t)r->bytes,

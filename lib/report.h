@@ -22,6 +22,9 @@ struct report {
     uint64_t work_ns;             /* summed core work time (hashing) */
     struct job_result *results;   /* by job index; results[i].outcome valid when seen[i] */
     bool *seen;
+    const struct job_source *source; /* optional, set after report_init: a run whose jobs
+                                  * grow (job.h); total is then their most, and the bar,
+                                  * the summary and "items" say how many are known */
     /* private */
     report_label_fn *label;
     const void *label_ctx;

@@ -332,7 +332,7 @@ int tpool_run_jobs(const struct run_request *req, char *err, size_t errlen)
      * results wait to be collected, and memory stays O(workers), not O(jobs) */
     size_t capacity = threads;
     size_t n_slots = threads + capacity;
-    if (n_slots > w->n_jobs)
+    if (n_slots > w->n_jobs) /* with a source, n_jobs is their most */
         n_slots = w->n_jobs ? w->n_jobs : 1;
     struct run_slot *slots = calloc(n_slots, sizeof *slots);
     if (!slots) {
@@ -368,7 +368,9 @@ int tpool_run_jobs(const struct run_request *req, char *err, size_t errlen)
             tpool_cancel(p); /* hand out nothing more; running jobs end on their own */
             cancelled = 1;
         }
-        while (!cancelled && next < w->n_jobs && free_list) {
+        /* With a source, collect below may have added jobs: they go out here, and the run
+         * ends when the frontier is empty and nothing is pending (no worker is busy). */
+        while (!cancelled && next < job_source_known(req) && free_list) {
             struct run_slot *s = free_list;
             s->index = next;
             if (tpool_submit(p, &s->work) != 0)

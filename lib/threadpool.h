@@ -98,7 +98,9 @@ void tpool_config_workload(struct tpool_config *cfg, const struct workload *w);
 
 /* The thread-pool strategy over a whole run: req->workers threads (one worker_init each),
  * at most req->workers jobs queued beyond those running, every result handed to
- * req->collect on the calling thread in completion order. On stop_requested(): queued
+ * req->collect on the calling thread in completion order. With req->source (job.h), the jobs
+ * collect adds are queued as they appear, and the run ends when nothing is queued or
+ * running and every known job was handed out. On stop_requested(): queued
  * jobs are cancelled, running ones finish and are collected, and 0 is returned.
  * Returns 0, or a negative errno with a one-line message in err when it could not run. */
 int tpool_run_jobs(const struct run_request *req, char *err, size_t errlen)

@@ -40,6 +40,8 @@ struct workload_plan {
     void *ctx;               /* the workload's run state; owned by the workload */
     const char *target;      /* what the jobs reach, for "cannot reach TARGET": a base URL;
                               * NULL when the jobs reach nothing */
+    struct job_source *source; /* optional (job.h): jobs discovered while running, raised by
+                              * the workload's absorb hook; NULL = jobs.n_jobs known up front */
 };
 
 /* A workload as registered in the table. Hooks marked optional may be NULL. */
@@ -74,6 +76,10 @@ struct workload_def {
                              /* optional: the workload's own --json fields, added after
                               * the common ones; 0, or a negative errno */
     void (*opening)(FILE *f, const void *ctx, const struct cli_options *o, unsigned concurrency);
+    /* optional, with plan->source: on the main thread, for every result before it is
+     * counted, take what the job discovered (r->output, r->output_len) and add the new jobs
+     * (raise plan->source->known). Must not keep or free r->output: the caller frees it. */
+    void (*absorb)(void *ctx, const struct job_result *r);
                              /* optional: with -v, the lines a run opens with, before the
                               * per-job lines (flags: the book's initial_report) */
 

@@ -30,6 +30,7 @@ struct synth {
     int fail_init;        /* every worker_init fails */
     size_t interrupt_on;  /* 1 + job that sends SIGINT to the process group, after which
                            * jobs wait for the parent's SIGTERM */
+    size_t output_bytes;  /* each job's output (job.h): this many bytes of its index */
 };
 
 static int synth_init(const struct workload *w, void **state, char *err, size_t errlen)
@@ -73,6 +74,10 @@ static void synth_run(const struct workload *w, void *state, size_t index, struc
     uint64_t v = index;
     if (sha_digest(&v, sizeof v, out->digest) != 0)
         out->outcome = JOB_ERROR;
+    if (s->output_bytes && (out->output = malloc(s->output_bytes))) {
+        memset(out->output, (int)(index & 0xff), s->output_bytes);
+        out->output_len = (uint32_t)s->output_bytes;
+    }
 }
 
 static void synth_fini(const struct workload *w, void *state)
@@ -167,6 +172,61 @@ static int no_child_left(const struct tally *t)
 }
 
 /* --- tests ------------------------------------------------------------------------------ */
+
+/* A run whose jobs grow (job.h's job_source): each collect adds two jobs, up to n, and
+ * checks the output that came with the result. */
+struct grow {
+    struct tally *t;
+    struct job_source *source;
+    size_t n, output_bytes, outputs_ok;
+};
+
+static void grow_collect(void *arg, const struct job_result *r)
+{
+    struct grow *g = arg;
+    const unsigned char *p = r->output;
+    bool ok = p && r->output_len == g->output_bytes;
+    for (size_t i = 0; ok && i < g->output_bytes; i++)
+        ok = p[i] == (r->index & 0xff);
+    g->outputs_ok += ok;
+    struct job_result kept = *r;
+    free(kept.output);
+    kept.output = NULL;
+    tally_collect(g->t, &kept);
+    g->source->known = g->source->known + 2 < g->n ? g->source->known + 2 : g->n;
+}
+
+static void jobs_discovered_while_running_come_back_once_with_their_output_in_chunks(void **state)
+{
+    (void)state;
+    static const unsigned workers[] = {1, 3, 8};
+    for (size_t a = 0; a < sizeof workers / sizeof *workers; a++) {
+        /* 100 KiB each: seven chunks, more than one SEQPACKET message can carry whole on a
+         * socket with a small send buffer */
+        struct synth s = {.output_bytes = 100 * 1024};
+        struct tally t;
+        struct workload w;
+        const size_t n = 101;
+        synth_workload(&w, &s, n);
+        tally_init(&t, n);
+        struct job_source source = {.known = 1};
+        struct grow g = {.t = &t, .source = &source, .n = n, .output_bytes = s.output_bytes};
+        struct run_request req = {.workload = &w, .workers = workers[a],
+                                  .concurrency = workers[a], .collect = grow_collect,
+                                  .collect_arg = &g, .source = &source};
+        struct procpool_options opt = {.on_start = tally_start, .on_start_arg = &t};
+        char err[256] = "";
+        assert_int_equal(procpool_run(&req, &opt, err, sizeof err), 0);
+        assert_int_equal(t.total, n);
+        assert_int_equal(t.ok, n);
+        assert_int_equal(t.bad, 0);
+        assert_int_equal(g.outputs_ok, n);
+        for (size_t i = 0; i < n; i++)
+            assert_int_equal(t.count[i], 1);
+        assert_true(no_child_left(&t));
+        tally_free(&t);
+    }
+}
 
 static void every_job_comes_back_exactly_once(void **state)
 {
@@ -333,6 +393,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_job_comes_back_exactly_once),
+        cmocka_unit_test(jobs_discovered_while_running_come_back_once_with_their_output_in_chunks),
         cmocka_unit_test(a_killed_worker_is_an_error_result_and_the_rest_finish),
         cmocka_unit_test(a_worker_that_exits_names_its_status),
         cmocka_unit_test(when_every_job_crashes_every_job_is_an_error),

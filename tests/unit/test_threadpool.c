@@ -133,6 +133,44 @@ static void every_job_comes_back_exactly_once(void **state)
         }
 }
 
+/* A run whose jobs grow (job.h's job_source): each collect adds up to two jobs. */
+struct grow {
+    struct tally t;
+    struct job_source source;
+    size_t n;
+};
+
+static void grow_collect(void *arg, const struct job_result *r)
+{
+    struct grow *g = arg;
+    tally_collect(&g->t, r);
+    g->source.known = g->source.known + 2 < g->n ? g->source.known + 2 : g->n;
+}
+
+static void jobs_discovered_while_running_come_back_exactly_once(void **state)
+{
+    (void)state;
+    static const unsigned workers[] = {1, 2, 7, 64};
+    for (size_t a = 0; a < sizeof workers / sizeof *workers; a++) {
+        struct synth s = {0};
+        struct workload w;
+        const size_t n = 1001;
+        synth_workload(&w, &s, n);
+        struct grow g = {.t = {.n = n, .count = calloc(n + 1, sizeof(unsigned))},
+                         .source = {.known = 1}, .n = n};
+        struct run_request req = {.workload = &w, .workers = workers[a],
+                                  .concurrency = workers[a], .collect = grow_collect,
+                                  .collect_arg = &g, .source = &g.source};
+        char err[TPOOL_ERR_MAX] = "";
+        assert_int_equal(tpool_run_jobs(&req, err, sizeof err), 0);
+        assert_int_equal(g.t.total, n);
+        assert_int_equal(g.t.bad, 0);
+        for (size_t i = 0; i < n; i++)
+            assert_int_equal(g.t.count[i], 1);
+        free(g.t.count);
+    }
+}
+
 static void a_thousand_small_stacked_threads_start(void **state)
 {
     (void)state;
@@ -368,6 +406,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_job_comes_back_exactly_once),
+        cmocka_unit_test(jobs_discovered_while_running_come_back_exactly_once),
         cmocka_unit_test(a_thousand_small_stacked_threads_start),
         cmocka_unit_test(a_failing_worker_init_fails_the_run_and_finishes_the_others),
         cmocka_unit_test(notify_fd_is_readable_exactly_while_completions_wait),
