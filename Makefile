@@ -5,7 +5,7 @@ CC       ?= cc
 OPT      ?= -O2
 BUILD    ?= build
 BIN      ?= bin
-PKGS      = libcurl libcrypto libevent jansson
+PKGS      = libcurl libcrypto libevent jansson libxml-2.0
 WARN      = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
 CPPFLAGS += -D_GNU_SOURCE -Ilib -Iserver -Ibench
 CFLAGS   += -std=c11 $(OPT) -g $(WARN) -MMD -MP $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "countries.h"
+#include "crawl.h"
 #include "flags.h"
 #include "sha.h"
 #include "workload.h"
@@ -30,8 +31,11 @@ void cli_usage(FILE *f, const struct strategy *s)
         "       %1$*2$s       [--meta] [--repeat K] [--no-save] [--max-body SIZE] [--max-head SIZE] [-v] [--json] [CC ...]\n"
         "       %1$s [FLAGS OPTIONS] [CC ...]\n"
         "       %1$s sha [-j JOBS] [-n SIZE] [-w N] [--seed N] [--dump DIR] [-v] [--json]\n"
+        "       %1$s crawl [-s LOCAL|DELAY|ERROR|URL] [-m N] [--max-pages N] [--max-depth D]\n"
+        "       %1$*2$s       [--same-host] [-t S] [--max-body SIZE] [-v] [--json] [START_PATH]\n"
         "\n"
-        "Download country flags, or hash buffers with SHA-256, with the %1$s strategy.\n"
+        "Download country flags, hash buffers with SHA-256, or crawl a site, with the %1$s\n"
+        "strategy.\n"
         "Without a workload word flags is meant, as in the book's scripts:\n"
         "  %1$s -a -m 20     is  %1$s flags -a -m 20\n"
         "  %1$s BR CN        is  %1$s flags BR CN\n"
@@ -57,6 +61,14 @@ void cli_usage(FILE *f, const struct strategy *s)
         "  -w, --workers N   workers (default: online CPUs, at most %9$u)%10$s\n"
         "      --seed N      seed of the buffer generator (default 0)\n"
         "      --dump DIR    also write each buffer to DIR/job-NN.bin\n"
+        "\n"
+        "crawl:\n"
+        "  START_PATH        where to start on the server (default /site/), or a URL\n"
+        "  -m, --max-req N   pages fetched at once, as for flags\n"
+        "      --max-pages N URLs fetched at most (default 200000); the rest are counted\n"
+        "      --max-depth D follow links at most D steps from the start\n"
+        "      --same-host   follow links on the start's host and port only (default: its host)\n"
+        "                    -s, -t, --max-body and --max-head as for flags; saves nothing\n"
         "\n"
         "  -v, --verbose     one line per job on stderr instead of a progress bar; flags first\n"
         "                    prints the book's opening lines (LOCAL site: URL, Searching for ...)\n"
@@ -181,6 +193,8 @@ int cli_parse(int argc, char **argv, const struct strategy *s, struct cli_option
     o->jobs = SHA_DEFAULT_JOBS;
     o->size_bytes = SHA_DEFAULT_SIZE;
     o->workers = s->default_workers;
+    o->max_pages = CRAWL_DEFAULT_MAX_PAGES;
+    o->max_depth = CRAWL_NO_MAX_DEPTH;
 
     char names[128];
     workload_names(names, sizeof names);
@@ -286,6 +300,15 @@ int cli_parse(int argc, char **argv, const struct strategy *s, struct cli_option
             if (parse_uint(a, 0, CLI_MAX_SEED, &v)) BAD("bad value for --seed: '%s' (want a whole number up to %llu)", a, CLI_MAX_SEED);
             o->seed = v;
             break;
+        case OPT_MAX_PAGES:
+            if (parse_uint(a, 1, CRAWL_MAX_MAX_PAGES, &v)) BAD("bad value for --max-pages: '%s' (want 1 to %d)", a, CRAWL_MAX_MAX_PAGES);
+            o->max_pages = (size_t)v;
+            break;
+        case OPT_MAX_DEPTH:
+            if (parse_uint(a, 0, CRAWL_NO_MAX_DEPTH - 1, &v)) BAD("bad value for --max-depth: '%s' (want a whole number from 0)", a);
+            o->max_depth = (uint32_t)v;
+            break;
+        case OPT_SAME_HOST: o->same_host = true; break;
         case OPT_DUMP:
             if (!*a) BAD("bad value for --dump: '' (want a directory)");
             o->dump_dir = a;

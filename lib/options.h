@@ -21,6 +21,9 @@ enum long_only {
     OPT_EXECUTOR,
     OPT_SEED,
     OPT_DUMP,
+    OPT_MAX_PAGES,
+    OPT_MAX_DEPTH,
+    OPT_SAME_HOST,
 };
 
 struct cli_options {
@@ -52,6 +55,10 @@ struct cli_options {
     unsigned workers_asked; /* -w as given when it was clamped, else 0 */
     uint64_t seed;         /* --seed */
     const char *dump_dir;  /* --dump DIR */
+    /* crawl (-m, -s, -t, --max-body, --max-head as flags; START_PATH in codes) */
+    size_t max_pages;      /* --max-pages N: URLs fetched at most */
+    uint32_t max_depth;    /* --max-depth D: links this far from the start at most */
+    bool same_host;        /* --same-host: the start's port too, not only its host */
 };
 
 #endif

@@ -9,10 +9,12 @@
  * headers so that the table depends on no workload's header. */
 extern const struct workload_def flags_workload_def;
 extern const struct workload_def sha_workload_def;
+extern const struct workload_def crawl_workload_def;
 
 static const struct workload_def *const workloads[] = {
     &flags_workload_def,
     &sha_workload_def,
+    &crawl_workload_def,
 };
 
 #define N_WORKLOADS (sizeof workloads / sizeof workloads[0])

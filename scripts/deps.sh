@@ -10,6 +10,7 @@ PACKAGES=(
   libssl-dev             # OpenSSL libcrypto: EVP SHA-256
   libevent-dev           # flagd's evhttp server, the coroutine driver's loop
   libjansson-dev         # every JSON written or read
+  libxml2-dev            # crawl: libxml2's HTML parser (lib/crawl.c says why)
   libcsv-dev             # the harness reads results CSV (RFC 4180)
   libcmocka-dev          # unit tests
   bats bats-support bats-assert   # command-line tests

@@ -38,7 +38,7 @@ teardown() {
 @test "no arguments at all still print the usage (exit 2), naming the form without a word" {
   run "$BIN/threadpool"
   assert_failure 2
-  assert_output --partial "missing workload: flags or sha (or flags' options alone, as in the book: -a -m 20)"
+  assert_output --partial "missing workload: flags, sha or crawl (or flags' options alone, as in the book: -a -m 20)"
   assert_output --partial "usage: threadpool flags [options] [CC ...]"
 }
 
