@@ -84,6 +84,7 @@ int record_parse(const char *text, struct record *r, char *err, size_t errlen)
     r->ctx_involuntary = get_int(o, "ctx_involuntary", &optional);
     r->interrupted = get_int(o, "interrupted", &optional);
     r->size_bytes = get_int(o, "size_bytes", &optional);
+    r->depth = get_int(o, "depth", &optional);
     get_str(o, "content_digest", r->content_digest, sizeof r->content_digest);
     if (missing) {
         snprintf(err, errlen, "--json record lacks items/ok/not_found/errors as whole numbers");

@@ -19,6 +19,7 @@ struct record {
     long long max_rss_kb, ctx_voluntary, ctx_involuntary;
     long long interrupted;   /* signal number, 0 when complete */
     long long size_bytes;    /* sha */
+    long long depth;         /* crawl: the deepest page's distance from the start, else 0 */
     char (*digests)[RECORD_HEX_LEN + 1]; /* sha, in job order (owned) */
     size_t n_digests;
     char content_digest[RECORD_HEX_LEN + 1]; /* over sorted (code or job, SHA-256); "" if none */

@@ -148,7 +148,8 @@ static int start_flagd(struct run *r)
     text_fmt(delay, sizeof delay, "%.0f", r->o.delay_ms);
     text_fmt(seed, sizeof seed, "%llu", r->o.seed);
     text_fmt(log, sizeof log, "%s/flagd.log", r->work_dir);
-    char *argv[] = { flagd, "--port", "0", "--delay", delay, "--seed", seed, NULL };
+    char *argv[] = { flagd, "--port", "0", "--delay", delay, "--seed", seed,
+                     "--site-pages", (char *)run_site_pages(r), NULL };
     if (server_start(&r->server, argv, log, err, sizeof err) != 0) {
         fprintf(stderr, "concbench: run: %s\n", err);
         return -1;

@@ -170,6 +170,9 @@ struct run_workload {
 /* The entry named name, or NULL. */
 const struct run_workload *run_workload_find(const char *name);
 
+/* flagd's --site-pages for this run (the crawl's site: 1,000 pages, 100 with --quick). */
+const char *run_site_pages(const struct run *r);
+
 /* run_options.c: 0 run, 1 help printed, -1 bad usage (message printed). */
 int run_parse_options(int argc, char **argv, struct run_options *o);
 

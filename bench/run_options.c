@@ -37,7 +37,7 @@ void run_usage(FILE *f)
         "workload and profile, and writes OUT/<UTC time>-<host>.csv (docs/results-schema.md),\n"
         ".md, .bench.json (github-action-benchmark) and OUT/latest.csv.\n"
         "\n"
-        "  --workload LIST      flags, sha (default both)\n"
+        "  --workload LIST      flags, sha, crawl (default all)\n"
         "  --drivers LIST       default: sequential,threadpool,processpool,coroutine (the\n"
         "                       ones not built are skipped); sequential is always run as\n"
         "                       the reference\n"

@@ -12,6 +12,8 @@
 #define RUN_SHA_JOBS "12"       /* the drivers' default job count */
 #define RUN_SHA_SIZE_MIB 16     /* 192 MiB in all: hashing, not start-up, dominates */
 #define RUN_QUICK_SHA_SIZE_MIB 4
+#define RUN_SITE_PAGES "1000"   /* flagd's --site-pages: make bench crawls 1,000 pages */
+#define RUN_QUICK_SITE_PAGES "100"
 
 static int flags_args(const struct run *r, const struct group *g, struct config *c,
                       struct args *a)
@@ -66,11 +68,43 @@ static double sha_limit(const struct run *r, const struct config *c)
     return limit_sha_s(total, c->g->calib_bps, (unsigned)rec->workers, r->env.cores);
 }
 
+/* crawl: flagd's whole site from /site/ (its size is flagd's --site-pages, run_site_pages). */
+static int crawl_args(const struct run *r, const struct group *g, struct config *c,
+                      struct args *a)
+{
+    (void)r;
+    (void)c;
+    int rc = 0;
+    rc |= run_args_push(a, "-s");
+    rc |= run_args_push(a, g->url);
+    return rc;
+}
+
+/* The critical path on DELAY: a page can be fetched only after the page linking to it, so
+ * at least depth + 1 delays one after another; and C at a time, at least ⌈pages/C⌉. */
+static double crawl_limit(const struct run *r, const struct config *c)
+{
+    (void)r;
+    const struct group *g = c->g;
+    if (strcmp(g->profile, "DELAY") != 0 || !isfinite(g->delay_ms))
+        return NAN;
+    double by_width = limit_delay_s(g->delay_ms / 1e3, (size_t)c->rec.done,
+                                    (unsigned)c->rec.concurrency);
+    double by_depth = g->delay_ms / 1e3 * (double)(c->rec.depth + 1);
+    return isfinite(by_width) && by_width > by_depth ? by_width : by_depth;
+}
+
+const char *run_site_pages(const struct run *r)
+{
+    return r->o.quick ? RUN_QUICK_SITE_PAGES : RUN_SITE_PAGES;
+}
+
 static const struct run_workload table[] = {
     { .name = "flags", .args = flags_args, .limit = flags_limit },
     { .name = "sha", .args = sha_args, .limit = sha_limit, .needs_calibration = true,
       .calib_bytes = (size_t)RUN_SHA_SIZE_MIB << 20,
       .quick_calib_bytes = (size_t)RUN_QUICK_SHA_SIZE_MIB << 20 },
+    { .name = "crawl", .args = crawl_args, .limit = crawl_limit },
 };
 
 const struct run_workload *run_workload_find(const char *name)

@@ -33,7 +33,9 @@ if [ ! -r "$BASE" ]; then
   echo "bench-ci: no baseline at $BASE" >&2
   exit 1
 fi
-BIN=$BIN OUT=$OUT QUICK=1 scripts/bench.sh --runs "$RUNS" "${run_args[@]}"
+# The gate measures the workloads its baseline holds: crawl joins once every driver crawls
+# (the coroutine driver does not yet, issue 12) and the baseline has its rows.
+BIN=$BIN OUT=$OUT QUICK=1 scripts/bench.sh --runs "$RUNS" --workload flags,sha "${run_args[@]}"
 status=$?
 [ $status -eq 0 ] || { echo "bench-ci: the run itself failed (exit $status)" >&2; exit "$status"; }
 
