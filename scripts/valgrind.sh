@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make valgrind: memcheck over every driver on a small run (20 codes from a flagd of its
-# own on free ports, and sha -j 4 -n 64K) — processpool's forked workers included, the
+# own on free ports, sha -j 4 -n 64K, a crawl of a 200-page site) — processpool's forked workers included, the
 # coroutine driver on the loop thread and with --executor — and over flagd itself, which
 # serves all of them and is stopped with SIGTERM. Every process must end with 0 errors
 # and 0 bytes definitely lost, and every run with its usual exit status.
@@ -36,11 +36,17 @@ fi
 
 # flagd under memcheck serves every run below; 20 ms delays on DELAY make transfers overlap
 # (not through vg: flagd_start must signal valgrind itself, not a subshell running it)
-if flagd_start "${VG[@]}" --log-file="$REPORTS/flagd.%p" "$BIN/flagd" --delay 20 --seed 7; then
+if flagd_start "${VG[@]}" --log-file="$REPORTS/flagd.%p" "$BIN/flagd" --delay 20 --seed 7 --site-pages 200; then
   for d in sequential threadpool processpool coroutine; do
     check "$d-flags"       0 vg "$d" "$BIN/$d" flags -l 20 -s "$LOCAL_URL" -o "$WORK/$d"
     check "$d-flags-error" 0 vg "$d" "$BIN/$d" flags -l 20 --meta -s "$ERROR_URL" -o "$WORK/$d-err"
     check "$d-sha"         0 vg "$d" "$BIN/$d" sha -j 4 -n 64K
+  done
+  # crawl (issue 12): a 200-page site on ERROR, and the bad input of /site/odd/; the
+  # coroutine driver does not crawl yet
+  for d in sequential threadpool processpool; do
+    check "$d-crawl"     0 vg "$d" "$BIN/$d" crawl -m 8 -s "$ERROR_URL"
+    check "$d-crawl-odd" 0 vg "$d" "$BIN/$d" crawl -m 4 -s "$LOCAL_URL" /site/odd/
   done
   check coroutine-executor-flags 0 vg coroutine "$BIN/coroutine" flags -l 20 --executor 2 -s "$DELAY_URL" -o "$WORK/co-x"
   check coroutine-executor-sha   0 vg coroutine "$BIN/coroutine" sha -j 4 -n 64K --executor 2
