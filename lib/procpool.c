@@ -24,6 +24,8 @@ _Static_assert(sizeof(struct job_result) < 4096, "a result must be one small SEQ
  * by default, less when wmem is tuned down), so a page's links go in bounded chunks. */
 #define PROCPOOL_CHUNK_BYTES (16 * 1024)
 #define PROCPOOL_OUTPUT_MAX (64u * 1024 * 1024) /* more from a worker is garbage */
+#define PROCPOOL_OUTPUT_WAIT_MS 5000 /* a worker sends its output right after its result:
+                                      * one stopped halfway (SIGSTOP) must not hang us */
 
 struct worker {
     pid_t pid;        /* 0: slot empty (never started, or dead and reaped) */
@@ -234,7 +236,8 @@ static void bury(struct pool *p, unsigned i)
 
 /* The chunks of r's output, which follow its result on fd: into r->output (malloc'ed, for
  * collect to free). The worker sends them at once, so this waits only for bytes already on
- * their way. 0, or -1 (a worker that died halfway, or sent what no job writes). */
+ * their way, at most PROCPOOL_OUTPUT_WAIT_MS for each chunk. 0, or -1 (a worker that died
+ * or stopped halfway, or sent what no job writes). */
 static int recv_output(int fd, struct job_result *r)
 {
     if (r->output_len > PROCPOOL_OUTPUT_MAX)
@@ -249,8 +252,12 @@ static int recv_output(int fd, struct job_result *r)
             want = PROCPOOL_CHUNK_BYTES;
         /* MSG_TRUNC: a message longer than want is cut, never written past buf, and its
          * real length returned, so that it is seen as the garbage it is */
-        ssize_t k = recv(fd, buf + got, want, MSG_TRUNC);
-        if (k < 0 && errno == EINTR)
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        int ready = poll(&pfd, 1, PROCPOOL_OUTPUT_WAIT_MS);
+        if (ready < 0 && errno == EINTR)
+            continue;
+        ssize_t k = ready > 0 ? recv(fd, buf + got, want, MSG_TRUNC | MSG_DONTWAIT) : -1;
+        if (k < 0 && (errno == EINTR || errno == EAGAIN) && ready > 0)
             continue;
         if (k <= 0 || (size_t)k > want) {
             free(buf);
