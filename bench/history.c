@@ -17,6 +17,7 @@
 #include "spawn.h"
 #include "table.h"
 #include "text.h"
+#include "workload.h"
 
 #define DASH "—"
 #define HISTORY_GNUPLOT_TIMEOUT_S 60.0
@@ -202,6 +203,13 @@ static const struct results_row *row_of(const struct history *h, size_t c, size_
 
 /* "flags · LOCAL · threadpool (m=10) · workers 10 · concurrency 10 · 2 cores · 20 codes
  * · downloads tmpfs" */
+/* What a workload's jobs are called ("codes", "jobs", "pages"); "codes" for one unknown. */
+static const char *items_word(const char *workload)
+{
+    const struct workload_def *def = workload_find(workload);
+    return def && def->items_word ? def->items_word : "codes";
+}
+
 static void config_title(const struct results_row *r, char *buf, size_t len)
 {
     const char *prof = results_get(r, RC_PROFILE), *sw = results_get(r, RC_SWEEP_PARAM);
@@ -213,7 +221,7 @@ static void config_title(const struct results_row *r, char *buf, size_t len)
              *sw ? " (" : "", sw, *sw ? "=" : "", *sw ? results_get(r, RC_SWEEP_VALUE) : "",
              *sw ? ")" : "", results_get(r, RC_WORKERS), results_get(r, RC_CONCURRENCY),
              results_get(r, RC_CORES), results_get(r, RC_ITEMS),
-             strcmp(results_get(r, RC_WORKLOAD), "sha") == 0 ? "jobs" : "codes",
+             items_word(results_get(r, RC_WORKLOAD)),
              *dl ? " · downloads " : "", dl);
 }
 

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "workload.h"
+
 #define DASH "—" /* not measured / not applicable */
 
 void table_init(struct table *t, const char *const *headers, const char *align, size_t n_cols)
@@ -173,21 +175,24 @@ static void title(FILE *f, const struct results_row *r, bool markdown)
     results_num(r, RC_DELAY_MS, &delay);
     results_num(r, RC_SIZE_BYTES, &size);
     char what[400];
+    const struct workload_def *def = workload_find(wl); /* NULL: a file from elsewhere */
+    const char *items_word = def && def->items_word ? def->items_word : "codes";
+    const char *delay_limit = def ? def->delay_limit : "L·⌈N/C⌉";
     /* A row with a buffer size is a hashing row (only a CPU-bound workload writes
      * size_bytes), so no workload is named here. */
     if (isfinite(size)) {
         snprintf(what, sizeof what, "%.0f jobs × %.0f MiB · limit: bytes ÷ (one core's "
                  "OpenSSL SHA-256 rate × min(workers, cores))", items, size / (1 << 20));
     } else if (strcmp(prof, "DELAY") == 0) {
-        snprintf(what, sizeof what, "%.0f codes, every response delayed %.0f ms · limit: "
-                 "L·⌈N/C⌉", items, delay);
+        snprintf(what, sizeof what, "%.0f %s, every response delayed %.0f ms%s%s", items,
+                 items_word, delay, delay_limit ? " · limit: " : "", delay_limit ? delay_limit : "");
     } else if (strcmp(prof, "ERROR") == 0) {
-        snprintf(what, sizeof what, "%.0f codes, a quarter answer 5xx, half delayed "
-                 "%.0f ms", items, delay);
+        snprintf(what, sizeof what, "%.0f %s, a quarter answer 5xx, half delayed "
+                 "%.0f ms", items, items_word, delay);
     } else if (strcmp(prof, "LOCAL") == 0) {
-        snprintf(what, sizeof what, "%.0f codes, no delay", items);
+        snprintf(what, sizeof what, "%.0f %s, no delay", items, items_word);
     } else {
-        snprintf(what, sizeof what, "%.0f codes", items);
+        snprintf(what, sizeof what, "%.0f %s", items, items_word);
     }
     const char *fs = results_get(r, RC_DOWNLOADS);
     if (*fs) {

@@ -885,4 +885,6 @@ const struct workload_def crawl_workload_def = {
     .absorb = crawl_absorb,
     .sweep_option = 'm',
     .needs_server = true,
+    .items_word = "pages",
+    .delay_limit = "L·max(depth + 1, ⌈pages/C⌉)",
 };

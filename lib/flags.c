@@ -664,4 +664,6 @@ const struct workload_def flags_workload_def = {
     .opening = flags_opening,
     .sweep_option = 'm',
     .needs_server = true,
+    .items_word = "codes",
+    .delay_limit = "L·⌈N/C⌉",
 };

@@ -228,4 +228,5 @@ const struct workload_def sha_workload_def = {
     .json = sha_json,
     .sweep_option = 'w',
     .needs_server = false,
+    .items_word = "jobs",
 };

@@ -86,6 +86,8 @@ struct workload_def {
     /* for the harness (bench/) */
     char sweep_option;       /* the option a sweep varies: 'm' or 'w' (= sizing) */
     bool needs_server;       /* its jobs reach flagd: run once per server profile */
+    const char *items_word;  /* what its jobs are in a table's title: "codes", "pages" */
+    const char *delay_limit; /* its bound on DELAY as a formula, for the title; NULL: none */
 };
 
 /* The workload named name, or NULL. */
