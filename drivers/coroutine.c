@@ -12,6 +12,7 @@ static const struct strategy coroutine = {
     .fixed_workers = 1,
     .has_executor = true,
     .run = coro_run_jobs,
+    .job_source = true,         /* crawl: -m workers on one coroutine queue */
 };
 
 int main(int argc, char **argv)

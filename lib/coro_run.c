@@ -40,6 +40,7 @@ struct xfer {
 struct run {
     const struct run_request *req;
     coro_fn *body;                    /* the task of one job */
+    coro_fn *main;                    /* the main task: main_task, or frontier_main */
     struct coro_sched *sched;
     struct loop *loop;
     struct tpool *pool;               /* --executor, or NULL */
@@ -52,6 +53,11 @@ struct run {
     unsigned in_flight;               /* steps: the most states alive at once */
     size_t spawned, finished;
     char err[256];                    /* set when the run could not go on */
+    /* jobs discovered while running (req->source): the frontier and its workers */
+    struct coro_queue frontier;       /* job index + 1 (a queue item is never NULL) */
+    size_t next;                      /* jobs below this are in the frontier or done */
+    struct coro **workers;
+    unsigned n_workers;
 };
 
 /* --- the main task: hand out permits, spawn, collect (as_completed) ------------------- */
@@ -188,11 +194,33 @@ static void blocking_on_worker(struct tpool_work *item, void *thread_state)
     bw->w->steps->blocking(bw->w, bw->st, bw->out);
 }
 
+/* Job index as straight-line code on x: start, await the transfer(s), the blocking tail
+ * inline or on the executor. Returns true when the result was dropped (a stop took the
+ * executor work before it ran). */
+static bool steps_run(struct run *r, struct xfer *x, size_t index, struct job_result *res)
+{
+    const struct workload *w = r->req->workload;
+    CURL *easy = w->steps->start(w, x->st, index);
+    enum job_next next;
+    do {
+        CURLcode rc = loop_perform(r->loop, easy);
+        next = w->steps->finish(w, x->st, (int)rc, res);
+    } while (next == JOB_NEXT_AGAIN); /* e.g. flags --meta: metadata.json, same handle */
+    if (next == JOB_NEXT_BLOCKING) {
+        if (r->pool) {
+            struct blocking_work bw = {.lw.work = {.fn = blocking_on_worker, .arg = &bw},
+                                       .w = w, .st = x->st, .out = res};
+            return loop_await_work(r->loop, &bw.lw) != 0;
+        }
+        w->steps->blocking(w, x->st, res);
+    }
+    return false;
+}
+
 static void steps_task(void *arg)
 {
     struct job_task *jt = arg;
     struct run *r = jt->run;
-    const struct workload *w = r->req->workload;
     struct job_result *res = &jt->result;
     struct xfer *x = xfer_get(r);
     if (!x) {
@@ -203,23 +231,91 @@ static void steps_task(void *arg)
         task_done(jt);
         return;
     }
-    CURL *easy = w->steps->start(w, x->st, jt->index);
-    enum job_next next;
-    do {
-        CURLcode rc = loop_perform(r->loop, easy);
-        next = w->steps->finish(w, x->st, (int)rc, res);
-    } while (next == JOB_NEXT_AGAIN); /* e.g. flags --meta: metadata.json, same handle */
-    if (next == JOB_NEXT_BLOCKING) {
-        if (r->pool) {
-            struct blocking_work bw = {.lw.work = {.fn = blocking_on_worker, .arg = &bw},
-                                       .w = w, .st = x->st, .out = res};
-            jt->dropped = loop_await_work(r->loop, &bw.lw) != 0;
-        } else {
-            w->steps->blocking(w, x->st, res);
-        }
-    }
+    jt->dropped = steps_run(r, x, jt->index, res);
     xfer_put(r, x);
     task_done(jt);
+}
+
+/* --- jobs discovered while running: -m workers on one queue (the 500 Lines crawler) ---- */
+
+/* Queue the jobs collect has added since the last look. Unbounded: never waits. */
+static void frontier_extend(struct run *r)
+{
+    while (r->next < job_source_known(r->req)) {
+        if (coro_queue_try_put(&r->frontier, (void *)(uintptr_t)(r->next + 1)) != 0) {
+            snprintf(r->err, sizeof r->err, "out of memory for the frontier");
+            loop_stop(r->loop);
+            return;
+        }
+        r->next++;
+    }
+}
+
+/* One of -m workers: take a job, run it, collect it (this is the loop's thread, the run's
+ * main thread), queue what it found, task_done; until cancelled at the end. */
+static long frontier_worker(void *arg)
+{
+    struct run *r = arg;
+    struct xfer *x = xfer_get(r);
+    for (;;) {
+        void *item;
+        if (coro_queue_get(&r->frontier, &item) != 0)
+            break; /* cancelled: the frontier is empty and every worker idle */
+        size_t index = (size_t)(uintptr_t)item - 1;
+        struct job_result res;
+        bool stopping = stop_requested() || loop_stopping(r->loop);
+        if (!x && !stopping) {
+            memset(&res, 0, sizeof res);
+            res.index = (uint32_t)index;
+            res.outcome = JOB_ERROR;
+            res.local_failure = 1;
+            snprintf(res.reason, sizeof res.reason, "out of memory for a curl handle");
+            r->req->collect(r->req->collect_arg, &res);
+        } else if (!stopping) {
+            /* a job that a stop cut short is dropped, as a job never started is */
+            bool dropped = steps_run(r, x, index, &res);
+            if (dropped || stop_requested() || loop_stopping(r->loop))
+                free(res.output);
+            else
+                r->req->collect(r->req->collect_arg, &res);
+            frontier_extend(r);
+        }
+        coro_queue_task_done(&r->frontier);
+    }
+    if (x)
+        xfer_put(r, x);
+    return 0;
+}
+
+/* queue.join(), then cancel the workers and await them, as the crawler text ends. */
+static void frontier_main(void *arg)
+{
+    struct run *r = arg;
+    unsigned n = r->req->concurrency ? r->req->concurrency : 1;
+    if (!(r->workers = calloc(n, sizeof *r->workers))) {
+        snprintf(r->err, sizeof r->err, "out of memory for %u workers", n);
+        return;
+    }
+    frontier_extend(r);
+    for (; r->n_workers < n; r->n_workers++)
+        if (coro_spawn_joinable(r->sched, frontier_worker, r, &r->workers[r->n_workers]) != 0) {
+            snprintf(r->err, sizeof r->err, "out of memory for worker %u (a coroutine stack)",
+                     r->n_workers + 1);
+            loop_stop(r->loop);
+            break;
+        }
+    if (r->n_workers > 0 && coro_queue_join(&r->frontier) != 0)
+        snprintf(r->err, sizeof r->err, "the crawl's main task was cancelled");
+    for (unsigned i = 0; i < r->n_workers; i++)
+        coro_cancel(r->workers[i]);
+    for (unsigned i = 0; i < r->n_workers; i++)
+        if (coro_join(r->workers[i], NULL) != 0)
+            snprintf(r->err, sizeof r->err, "cannot join worker %u", i + 1);
+    void *item;
+    while (coro_queue_try_get(&r->frontier, &item) == 0)
+        ; /* left by a stop: plain numbers, nothing to free */
+    free(r->workers);
+    r->workers = NULL;
 }
 
 /* --- a workload without steps: job_run inline on the loop thread, or on the executor --- */
@@ -274,7 +370,7 @@ static int run_tasks(struct run *r, unsigned concurrency, unsigned threads, bool
     if ((rc = loop_create(&r->loop, r->sched, &lc, err, errlen)) != 0)
         goto fail_loop;
     coro_sem_init(&r->permits, concurrency);
-    if ((rc = coro_spawn(r->sched, main_task, r, NULL)) != 0) {
+    if ((rc = coro_spawn(r->sched, r->main ? r->main : main_task, r, NULL)) != 0) {
         snprintf(err, errlen, "out of memory for the main task");
         goto fail_spawn;
     }
@@ -346,7 +442,34 @@ static int run_steps(const struct run_request *req, char *err, size_t errlen)
     return rc;
 }
 
+/* A job source (a crawl): -m worker tasks on one coroutine queue. The workload must have
+ * steps: a blocking job_run would hold the one thread. */
+static int run_frontier(const struct run_request *req, char *err, size_t errlen)
+{
+    unsigned concurrency = req->concurrency ? req->concurrency : 1;
+    if (!req->workload->steps) {
+        snprintf(err, errlen, "jobs discovered while running need a workload with steps");
+        return -EINVAL;
+    }
+    int rc = check_nofile(concurrency, err, errlen);
+    if (rc != 0)
+        return rc;
+    struct run r = {.req = req, .body = steps_task, .main = frontier_main,
+                    .in_flight = concurrency};
+    if ((rc = coro_queue_init(&r.frontier, 0)) != 0) {
+        snprintf(err, errlen, "out of memory for the frontier");
+        return rc;
+    }
+    rc = run_tasks(&r, concurrency, req->executor, false, err, errlen);
+    if (rc != -EDEADLK)
+        coro_queue_destroy(&r.frontier);
+    xfers_free(&r);
+    return rc;
+}
+
 int coro_run_jobs(const struct run_request *req, char *err, size_t errlen)
 {
+    if (req->source)
+        return run_frontier(req, err, errlen);
     return req->workload->steps ? run_steps(req, err, errlen) : run_generic(req, err, errlen);
 }

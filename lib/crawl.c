@@ -84,6 +84,8 @@ struct crawl_worker {
     size_t head_len;
     bool head_too_big;
     char curl_err[CURL_ERROR_SIZE];
+    size_t index;                   /* the job in progress */
+    const char *url;                /* its URL, in the run's table */
 };
 
 __attribute__((format(printf, 2, 3)))
@@ -555,15 +557,11 @@ static void page_moved(struct crawl_worker *t, const char *url, struct job_resul
     out->outcome = JOB_OK;
 }
 
-static void crawl_job_run(const struct workload *w, void *state, size_t index,
-                          struct job_result *out)
+/* Begin job index on t's handle: its URL, empty buffers, the in-flight count. */
+static void crawl_start(const struct crawl_run *c, struct crawl_worker *t, size_t index)
 {
-    const struct crawl_run *c = w->ctx;
-    struct crawl_worker *t = state;
-    memset(out, 0, sizeof *out);
-    out->index = (uint32_t)index;
-    const char *url = url_of(c, index);
-
+    t->index = index;
+    t->url = url_of(c, index);
     unsigned now = atomic_fetch_add(&c->shared->in_flight, 1) + 1;
     unsigned max = atomic_load(&c->shared->max_in_flight);
     while (now > max && !atomic_compare_exchange_weak(&c->shared->max_in_flight, &max, now))
@@ -572,33 +570,87 @@ static void crawl_job_run(const struct workload *w, void *state, size_t index,
     t->too_big = t->head_too_big = false;
     t->head_len = 0;
     t->curl_err[0] = '\0';
-    curl_easy_setopt(t->easy, CURLOPT_URL, url);
-    CURLcode rc = curl_easy_perform(t->easy);
-    atomic_fetch_sub(&c->shared->in_flight, 1);
+    curl_easy_setopt(t->easy, CURLOPT_URL, t->url);
+}
 
+/* The transfer ended with rc: classify into out. JOB_NEXT_BLOCKING for a page to parse
+ * (crawl_parse), else the result is final. */
+static enum job_next crawl_finish(const struct crawl_run *c, struct crawl_worker *t,
+                                  CURLcode rc, struct job_result *out)
+{
+    atomic_fetch_sub(&c->shared->in_flight, 1);
+    memset(out, 0, sizeof *out);
+    out->index = (uint32_t)t->index;
     out->bytes = t->body_len;
-    if (rc != CURLE_OK) {
-        transfer_error(t, rc, out);
-        long status = 0;
-        curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
-        out->http_status = (int32_t)status;
-        return;
-    }
     long status = 0;
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
     out->http_status = (int32_t)status;
+    if (rc != CURLE_OK) {
+        transfer_error(t, rc, out);
+        return JOB_NEXT_DONE;
+    }
     if (status == 200)
-        page_found(t, url, out);
-    else if (status == 404 || status == 410) {
+        return JOB_NEXT_BLOCKING; /* parsing is CPU work: an event loop may hand it off */
+    if (status == 404 || status == 410) {
         out->outcome = JOB_NOT_FOUND;
         set_reason(out, "not found");
-    } else if (status >= 300 && status < 400)
-        page_moved(t, url, out);
-    else {
+    } else if (status >= 300 && status < 400) {
+        page_moved(t, t->url, out);
+    } else {
         out->outcome = JOB_ERROR;
         set_reason(out, "HTTP %ld", status);
     }
+    return JOB_NEXT_DONE;
 }
+
+static void crawl_job_run(const struct workload *w, void *state, size_t index,
+                          struct job_result *out)
+{
+    const struct crawl_run *c = w->ctx;
+    struct crawl_worker *t = state;
+    crawl_start(c, t, index);
+    CURLcode rc = curl_easy_perform(t->easy);
+    if (crawl_finish(c, t, rc, out) == JOB_NEXT_BLOCKING)
+        page_found(t, t->url, out);
+}
+
+/* --- the same job as steps around an event loop (struct workload_steps) --------------- */
+
+static void *crawl_step_new(const struct workload *w, unsigned in_flight)
+{
+    (void)in_flight;
+    void *st;
+    char err[JOB_REASON_MAX];
+    return crawl_worker_init(w, &st, err, sizeof err) == 0 ? st : NULL;
+}
+
+static void *crawl_step_start(const struct workload *w, void *st, size_t index)
+{
+    struct crawl_worker *t = st;
+    crawl_start(w->ctx, t, index);
+    return t->easy;
+}
+
+static enum job_next crawl_step_finish(const struct workload *w, void *st, int rc,
+                                       struct job_result *out)
+{
+    return crawl_finish(w->ctx, st, (CURLcode)rc, out);
+}
+
+static void crawl_step_blocking(const struct workload *w, void *st, struct job_result *out)
+{
+    (void)w;
+    struct crawl_worker *t = st;
+    page_found(t, t->url, out);
+}
+
+static const struct workload_steps crawl_steps = {
+    .state_new = crawl_step_new,
+    .state_free = crawl_worker_fini,
+    .start = crawl_step_start,
+    .finish = crawl_step_finish,
+    .blocking = crawl_step_blocking,
+};
 
 /* --- the main thread: absorb what each page found -------------------------------------- */
 
@@ -642,6 +694,7 @@ static const struct option crawl_longopts[] = {
     {"same-host", no_argument, NULL, OPT_SAME_HOST},
     {"max-body", required_argument, NULL, OPT_MAX_BODY},
     {"max-head", required_argument, NULL, OPT_MAX_HEAD},
+    {"executor", required_argument, NULL, OPT_EXECUTOR},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -746,6 +799,7 @@ static int crawl_setup(struct workload_plan *plan, const struct cli_options *o, 
     w->worker_init = crawl_worker_init;
     w->job_run = crawl_job_run;
     w->worker_fini = crawl_worker_fini;
+    w->steps = &crawl_steps;
     plan->ctx = c;
     plan->target = c->start_url;
     plan->source = &c->source;

@@ -42,9 +42,8 @@ if flagd_start "${VG[@]}" --log-file="$REPORTS/flagd.%p" "$BIN/flagd" --delay 20
     check "$d-flags-error" 0 vg "$d" "$BIN/$d" flags -l 20 --meta -s "$ERROR_URL" -o "$WORK/$d-err"
     check "$d-sha"         0 vg "$d" "$BIN/$d" sha -j 4 -n 64K
   done
-  # crawl (issue 12): a 200-page site on ERROR, and the bad input of /site/odd/; the
-  # coroutine driver does not crawl yet
-  for d in sequential threadpool processpool; do
+  # crawl (issue 12): a 200-page site on ERROR, and the bad input of /site/odd/
+  for d in sequential threadpool processpool coroutine; do
     check "$d-crawl"     0 vg "$d" "$BIN/$d" crawl -m 8 -s "$ERROR_URL"
     check "$d-crawl-odd" 0 vg "$d" "$BIN/$d" crawl -m 4 -s "$LOCAL_URL" /site/odd/
   done

@@ -10,7 +10,7 @@ load helpers
 SEED=7
 PAGES=200
 FANOUT=4
-DRIVERS="sequential threadpool processpool"
+DRIVERS="sequential threadpool processpool coroutine"
 
 setup_file() {
   flagd_start --delay 20 --seed "$SEED" --site-pages "$PAGES" --site-fanout "$FANOUT"
@@ -112,7 +112,7 @@ counts() { jq -c '[.pages, .ok, .not_found, .errors, .links, .depth, .content_di
     [ "$(json errors)" = "$(manifest "$listener" .crawl.errors)" ]
     [ "$(json links)" = "$(manifest "$listener" .crawl.links)" ]
     [ "$(json pages)" = "$(($(json ok) + $(json not_found) + $(json errors)))" ]
-    for d in threadpool processpool; do
+    for d in threadpool processpool coroutine; do
       run "$BIN/$d" crawl -s "${!url}" -m 8 --json
       assert_success
       [ "$(counts "$output")" = "$ref" ] || fail "$d on $listener: $(counts "$output"), sequential $ref"
@@ -175,7 +175,7 @@ counts() { jq -c '[.pages, .ok, .not_found, .errors, .links, .depth, .content_di
   local want
   want=$(manifest LOCAL '([.site[] | select(.depth <= 2)] | length) + ([.missing[] | select(.depth <= 2)] | length)')
   [ "$(json pages)" = "$want" ]
-  for d in threadpool processpool; do
+  for d in threadpool processpool coroutine; do
     run "$BIN/$d" crawl -s "$LOCAL_URL" -m 6 --max-depth 2 --json
     assert_success
     [ "$(counts "$output")" = "$ref" ]
@@ -188,10 +188,14 @@ counts() { jq -c '[.pages, .ok, .not_found, .errors, .links, .depth, .content_di
   assert_output 0
 }
 
-@test "the coroutine driver says crawl is not yet supported (exit 1)" {
-  run "$BIN/coroutine" crawl -s "$LOCAL_URL"
-  assert_failure 1
-  assert_output --partial "not yet supported by this strategy"
+@test "the coroutine driver crawls with its blocking step (parsing) inline or on --executor threads" {
+  run "$BIN/coroutine" crawl -s "$ERROR_URL" -m 16 --json
+  assert_success
+  local ref=$output
+  run "$BIN/coroutine" crawl -s "$ERROR_URL" -m 16 --executor 2 --json
+  assert_success
+  [ "$(counts "$output")" = "$(counts "$ref")" ]
+  [ "$(json max_in_flight)" -le 16 ]
 }
 
 @test "bad usage is exit 2" {
