@@ -5,10 +5,11 @@ CC       ?= cc
 OPT      ?= -O2
 BUILD    ?= build
 BIN      ?= bin
-PKGS      = libcurl libcrypto libevent jansson libxml-2.0
+PKGS      = libcurl libcrypto libevent jansson
+XML_CFLAGS = $(shell pkg-config --cflags libxml-2.0 2>/dev/null) # headers only: lib/crawl.c dlopens it
 WARN      = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
 CPPFLAGS += -D_GNU_SOURCE -Ilib -Iserver -Ibench
-CFLAGS   += -std=c11 $(OPT) -g $(WARN) -MMD -MP $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+CFLAGS   += -std=c11 $(OPT) -g $(WARN) -MMD -MP $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(XML_CFLAGS)
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 
 ifneq ($(SANITIZER),)

@@ -58,7 +58,8 @@ enum crawl_link crawl_resolve(const char *base, const char *href, const struct c
  * collect its <a href> links as an output blob (struct crawl_found, then the URLs) into
  * *blob (malloc'ed, the caller frees) and *blob_len. Returns 0; -EBADMSG for a page that
  * is not HTML it can read (a NUL byte, no document), with the reason in err; -ENOMEM.
- * Any thread (call crawl_init_parser once first, from the main thread). */
+ * Any thread (libxml2 is loaded at the first call, once; crawl_init_parser does it first
+ * on the main thread so that a missing library is a set-up error). */
 int crawl_extract(const char *html, size_t len, const char *base, const struct crawl_scope *s,
                   void **blob, uint32_t *blob_len, char *err, size_t errlen)
     __attribute__((warn_unused_result));
@@ -68,7 +69,9 @@ int crawl_extract(const char *html, size_t len, const char *base, const struct c
 int crawl_found_read(const void *blob, size_t len, struct crawl_found *f, const char **urls)
     __attribute__((warn_unused_result));
 
-/* libxml2's one-time set-up, before any thread parses. Main thread. */
-void crawl_init_parser(void);
+/* Load libxml2 (dlopen: only a crawl pays for it) and run its one-time set-up, once per
+ * process; later calls return the first one's result. 0, or -ENOENT with the reason in err
+ * ("cannot load libxml2.so.2: ..."). Any thread. */
+int crawl_init_parser(char *err, size_t errlen) __attribute__((warn_unused_result));
 
 #endif

@@ -166,7 +166,8 @@ static void a_cut_blob_is_refused(void **state)
 
 int main(void)
 {
-    crawl_init_parser();
+    char load_err[256];
+    assert_int_equal(crawl_init_parser(load_err, sizeof load_err), 0);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(relative_absolute_and_dot_links_resolve),
         cmocka_unit_test(other_schemes_and_hosts_are_not_followed),
