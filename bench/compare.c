@@ -28,7 +28,7 @@ void compare_usage(FILE *f)
         "\n"
         "A statistical gate, in the way of benchstat. Rows are matched by configuration\n"
         "(workload, profile, driver, sweep value, items, job size, delay, workers,\n"
-        "concurrency, cores, downloads, cpu idle states) and judged from the per-run times the harness keeps\n"
+        "concurrency, cores) and judged from the per-run times the harness keeps\n"
         "(the times_s column, or the raw hyperfine JSON it names):\n"
         "  time     the configuration's own time: a two-sided Mann–Whitney U test of BASE's\n"
         "           runs against NEW's (exact for small samples). Catches a slowdown that\n"
@@ -70,8 +70,7 @@ void compare_usage(FILE *f)
 /* The columns that identify a configuration across runs. */
 static const enum results_col key_cols[] = {
     RC_WORKLOAD, RC_PROFILE, RC_DRIVER, RC_SWEEP_PARAM, RC_SWEEP_VALUE, RC_ITEMS,
-    RC_SIZE_BYTES, RC_DELAY_MS, RC_WORKERS, RC_CONCURRENCY, RC_CORES, RC_DOWNLOADS,
-    RC_CPU_IDLE,
+    RC_SIZE_BYTES, RC_DELAY_MS, RC_WORKERS, RC_CONCURRENCY, RC_CORES,
 };
 #define N_KEY_COLS (sizeof key_cols / sizeof key_cols[0])
 
@@ -156,9 +155,11 @@ static struct times row_times(const struct results_row *r, const char *dir)
         for (const char *p = s; *p; p++)
             cap += *p == ' ';
         t.x = malloc(cap * sizeof *t.x);
-        for (char *p = (char *)s, *end; t.x && *p; p = end) {
+        /* cap counts the spaces: read at most that many values, and stop at anything but a
+         * space between them (strtod would also take "+1", a tab or a newline as a start) */
+        for (char *p = (char *)s, *end; t.x && *p && t.n < cap; p = end) {
             double v = strtod(p, &end);
-            if (end == p)
+            if (end == p || (*end && *end != ' '))
                 break;
             if (isfinite(v) && v > 0)
                 t.x[t.n++] = v;
@@ -238,18 +239,19 @@ static enum change judge_pair(const struct results_file *base, const char *base_
                               const struct compare_options *o, struct row_judgement *j)
 {
     double thr = o->threshold_pct / 100;
+    double change_pct = 0; /* the largest change judged, in percent */
     enum change tc = SAME, sc = SAME;
     struct times tb = row_times(br, base_dir), tn = row_times(nr, cur_dir);
     bool have_times = tb.n > 0 && tn.n > 0;
     if (o->check_time && have_times) {
         struct stats sb, sn;
-        stats_compute(tb.x, tb.n, &sb);
-        stats_compute(tn.x, tn.n, &sn);
-        double ratio = sn.median / sb.median;
+        double ratio = stats_compute(tb.x, tb.n, &sb) == 0 && stats_compute(tn.x, tn.n, &sn) == 0
+                           ? sn.median / sb.median : NAN; /* NaN: out of memory, judged SAME */
         double p = stats_mann_whitney_p(tb.x, tb.n, tn.x, tn.n);
         fmt_pct(j->time_change, sizeof j->time_change, ratio);
         text_fmt(j->p, sizeof j->p, "p=%.3f", p);
         tc = judge(ratio, p < o->alpha, thr, true);
+        change_pct = 100.0 * fabs(ratio - 1);
     }
     const struct results_row *bs = reference_of(base, br), *ns = reference_of(cur, nr);
     if (o->check_speedup && have_times && !is_reference(nr) && bs && ns) {
@@ -259,14 +261,14 @@ static enum change judge_pair(const struct results_file *base, const char *base_
             struct stats_sample top[2] = { { tns.x, tns.n }, { tb.x, tb.n } };
             struct stats_sample bottom[2] = { { tn.x, tn.n }, { tbs.x, tbs.n } };
             struct stats a, b, c, d;
-            stats_compute(tns.x, tns.n, &a);
-            stats_compute(tb.x, tb.n, &b);
-            stats_compute(tn.x, tn.n, &c);
-            stats_compute(tbs.x, tbs.n, &d);
-            double ratio = a.median * b.median / (c.median * d.median), lo, hi;
+            bool ok = stats_compute(tns.x, tns.n, &a) == 0 && stats_compute(tb.x, tb.n, &b) == 0 &&
+                      stats_compute(tn.x, tn.n, &c) == 0 && stats_compute(tbs.x, tbs.n, &d) == 0;
+            double ratio = ok ? a.median * b.median / (c.median * d.median) : NAN, lo, hi;
             if (stats_bootstrap_ratio_ci(top, 2, bottom, 2, 1 - o->alpha, &lo, &hi) == 0) {
                 fmt_pct(j->speedup_change, sizeof j->speedup_change, ratio);
                 sc = judge(ratio, lo > 1 || hi < 1, thr, false);
+                if (sc == SLOWER && 100.0 * fabs(ratio - 1) > change_pct)
+                    change_pct = 100.0 * fabs(ratio - 1);
             }
         }
         free(tbs.x);
@@ -290,15 +292,26 @@ static enum change judge_pair(const struct results_file *base, const char *base_
             disturbed(br, "BASE", why, sizeof why);
         if (!why[0] && ns)
             disturbed(ns, "NEW's sequential row", why, sizeof why);
-        /* Runs that spread wider than the noise bound on either side: a shift between two
-         * sessions of such a row is not a change of the code (as the row's noise says). */
+        /* Runs that spread wider than the noise bound on either side, by enough to explain
+         * the change (within COMPARE_NOISE_SPREADS coefficients of variation): a shift
+         * between two sessions of such a row is not a change of the code. A change larger
+         * than that is judged like any other. */
         const struct results_row *judged[4] = { nr, br, sc == SLOWER ? ns : NULL,
                                                 sc == SLOWER ? bs : NULL };
         for (int k = 0; k < 4 && !why[0]; k++) {
             double cv;
-            if (judged[k] && results_num(judged[k], RC_CV_PCT, &cv) && cv > NOISE_CV_MAX_PCT)
+            if (judged[k] && results_num(judged[k], RC_CV_PCT, &cv) && cv > NOISE_CV_MAX_PCT &&
+                change_pct < COMPARE_NOISE_SPREADS * cv)
                 text_fmt(why, sizeof why, "%s runs vary by %.0f%% (CV): too noisy to judge",
                          k == 0 ? "NEW's" : k == 1 ? "BASE's" : "a sequential row's", cv);
+        }
+        /* Measured under different conditions: not the same experiment. */
+        static const enum results_col conditions[] = { RC_CPU_IDLE, RC_DOWNLOADS };
+        for (size_t k = 0; k < 2 && !why[0]; k++) {
+            const char *a = results_get(br, conditions[k]), *b = results_get(nr, conditions[k]);
+            if (*a && *b && strcmp(a, b) != 0)
+                text_fmt(why, sizeof why, "BASE %s %s, NEW %s", results_schema()[conditions[k]].name,
+                         a, b);
         }
         if (why[0]) {
             j->verdict = "inconclusive";
@@ -381,7 +394,10 @@ int compare_results(const struct results_file *base, const char *base_dir,
             s->matched++;
             table_fmt_time(bm, sizeof bm, results_num(br, RC_MEDIAN_S, &x) ? x : NAN, false);
             if (!validated(br)) {
-                j.verdict = "base not validated";
+                j.verdict = "inconclusive";
+                text_fmt(j.note, sizeof j.note, "BASE row %s: nothing to judge against",
+                         results_get(br, RC_VERDICT));
+                s->inconclusive++;
             } else {
                 switch (judge_pair(base, base_dir, br, cur, cur_dir, nr, o, &j)) {
                 case SLOWER:
@@ -450,6 +466,12 @@ int compare_results(const struct results_file *base, const char *base_dir,
     if (n_new == 0 && !o->allow_missing) {
         text_fmt(s->reason, sizeof s->reason, "NEW has no rows%s (header only?)",
                  o->only ? " for the configurations asked for" : "");
+        return COMPARE_FAIL;
+    }
+    if (s->matched == 0 && n_new > 0 && !o->allow_missing) {
+        text_fmt(s->reason, sizeof s->reason, "no row of NEW matches one of BASE (an empty or "
+                 "foreign BASE?)%s", any_cores_differ ? "; the two were measured on different "
+                 "core counts" : "");
         return COMPARE_FAIL;
     }
     if (s->regressions || s->invalid) {

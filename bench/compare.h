@@ -1,6 +1,6 @@
 /* compare — `concbench compare BASE.csv NEW.csv`: a statistical gate in the way of
  * benchstat. Configurations are matched by what defines them (workload, profile, driver,
- * sweep, size, delay, workers, concurrency, cores, where files went); each is judged on its
+ * sweep, size, delay, workers, concurrency, cores); each is judged on its
  * absolute time (a Mann–Whitney U test of the per-run times) and on its speedup over the
  * same run's sequential driver (a bootstrap interval of the ratio of speedups). A change
  * counts only when it is both significant and beyond the threshold; one that is beyond the
@@ -16,6 +16,7 @@
 
 #define COMPARE_DEFAULT_THRESHOLD_PCT 25.0
 #define COMPARE_DEFAULT_ALPHA 0.05      /* two-sided; the bootstrap interval is 1 − α */
+#define COMPARE_NOISE_SPREADS 3.0       /* a noisy row's change within 3 CVs is inconclusive */
 
 /* Exit statuses of the gate. */
 enum compare_status {

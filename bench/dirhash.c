@@ -23,7 +23,8 @@ static int cmp_entry(const void *a, const void *b)
 /* SHA-256 of the regular file name in dirfd, as hex. 0, or -errno. */
 static int hash_file(int dirfd, const char *name, char hex[65])
 {
-    int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO left behind must not hang the check (open would wait for a writer) */
+    int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return -errno;
     struct stat st;

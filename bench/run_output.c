@@ -21,12 +21,17 @@ static double config_limit(const struct run *r, const struct config *c)
 /* "0.021034 0.020871 ...": every timed run, for compare's tests. malloc'd, or NULL. */
 static char *join_times(const double *t, size_t n)
 {
-    char *buf = malloc(n * 16 + 1), *p = buf;
-    if (!buf)
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
         return NULL;
-    *p = '\0';
     for (size_t i = 0; i < n; i++)
-        p += sprintf(p, "%s%.6f", i ? " " : "", t[i]);
+        fprintf(f, "%s%.6f", i ? " " : "", t[i]);
+    if (fclose(f) != 0) {
+        free(buf);
+        return NULL;
+    }
     return buf;
 }
 

@@ -50,9 +50,10 @@ double stats_cv_pct(const struct stats *s)
     return 100.0 * s->stddev / s->mean;
 }
 
-/* hyperfine's rule (src/outlier_detection.rs): a modified Z-score (Iglewicz and Hoaglin)
- * beyond 14 — far out, so that a warning means something. */
-#define STATS_OUTLIER_Z 14.0
+/* hyperfine's rule (src/outlier_detection.rs): a modified Z-score, (x − median) / MAD, beyond
+ * 1.4826 × 10 — ten standard deviations, with 1.4826 turning the MAD into an estimate of one:
+ * far out, so that a warning means something. */
+#define STATS_OUTLIER_Z (1.4826 * 10.0)
 
 size_t stats_outliers(const double *x, size_t n)
 {
@@ -73,7 +74,7 @@ size_t stats_outliers(const double *x, size_t n)
     for (size_t i = 0; i < n; i++) {
         /* With half the runs equal (MAD 0), any other value is infinitely far: as
          * hyperfine, count it only when it differs at all. */
-        double z = mad > 0 ? 0.6745 * (x[i] - med) / mad : (x[i] != med ? INFINITY : 0);
+        double z = mad > 0 ? (x[i] - med) / mad : (x[i] != med ? INFINITY : 0);
         if (fabs(z) > STATS_OUTLIER_Z)
             k++;
     }

@@ -12,12 +12,12 @@ struct stats {
 
 /* Summarise n values (n may be 0: everything NaN). x is not modified. 0, or -1 when out
  * of memory. */
-int stats_compute(const double *x, size_t n, struct stats *s);
+int stats_compute(const double *x, size_t n, struct stats *s) __attribute__((warn_unused_result));
 
 /* Coefficient of variation in percent (stddev / mean · 100); NaN when undefined. */
 double stats_cv_pct(const struct stats *s);
 
-/* How many of n values are outliers by hyperfine's rule: modified Z-score above 14. */
+/* How many of n values are outliers by hyperfine's rule: (x − median) / MAD beyond 14.826. */
 size_t stats_outliers(const double *x, size_t n);
 
 /* The two-sided p-value of the Mann–Whitney U test (Wilcoxon rank-sum) that a and b come
@@ -39,6 +39,7 @@ struct stats_sample {
  * 0 with *lo, *hi set, or -1 (an empty sample, out of memory). */
 int stats_bootstrap_ratio_ci(const struct stats_sample *top, size_t n_top,
                              const struct stats_sample *bottom, size_t n_bottom,
-                             double confidence, double *lo, double *hi);
+                             double confidence, double *lo, double *hi)
+    __attribute__((warn_unused_result));
 
 #endif

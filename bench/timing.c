@@ -79,8 +79,10 @@ int timing_read_json(const char *path, struct timing_result *res, char *err, siz
         t[i] = json_number_value(json_array_get(times, i));
     int rc = stats_compute(t, n, &res->st);
     free(res->times);
-    res->times = t;
-    res->n_times = n;
+    res->times = rc == 0 ? t : NULL;
+    res->n_times = rc == 0 ? n : 0;
+    if (rc != 0)
+        free(t);
     json_t *u = json_object_get(r0, "user"), *s = json_object_get(r0, "system");
     res->user_s = json_is_number(u) ? json_number_value(u) : NAN;
     res->sys_s = json_is_number(s) ? json_number_value(s) : NAN;

@@ -28,6 +28,7 @@ int files_write_atomic(const char *dir, const char *name, const void *buf, size_
  * another name). An existing file of the same bytes is replaced (a run again into the
  * same directory). 0, 1, or -errno with "cannot write DIR/NAME: reason" in err.
  * Thread-safe (link(2) decides between two savers of one name); async-signal-unsafe. */
+__attribute__((warn_unused_result))
 int files_write_new(const char *dir, const char *name, const void *buf, size_t len,
                     char *err, size_t errlen);
 

@@ -54,7 +54,8 @@ esac
 
 # Re-measure only what was flagged (the sequential reference always runs too).
 workloads=$(cut -f1 "$flagged" | sort -u | paste -sd, -)
-profiles=$(cut -f2 "$flagged" | grep -v '^$' | sort -u | paste -sd, -)
+# SERVER is --server's profile (in RUN_ARGS), not one run --profile knows
+profiles=$(cut -f2 "$flagged" | grep -vx -e '' -e SERVER | sort -u | paste -sd, -)
 drivers=$(cut -f3 "$flagged" | sort -u | paste -sd, -)
 args=(--workload "$workloads" --drivers "$drivers" --runs "$RUNS")
 [ -n "$profiles" ] && args+=(--profile "$profiles")

@@ -179,13 +179,15 @@ static void mann_whitney_and_bootstrap_match_their_definitions(void **state)
     assert_int_equal(stats_bootstrap_ratio_ci(&top, 1, &bottom, 1, 0.95, &lo, &hi), 0);
     assert_true(lo <= 8.0 / 3 && 8.0 / 3 <= hi && lo > 1);   /* the medians' ratio inside */
     double lo2, hi2;
-    stats_bootstrap_ratio_ci(&top, 1, &bottom, 1, 0.95, &lo2, &hi2);
+    assert_int_equal(stats_bootstrap_ratio_ci(&top, 1, &bottom, 1, 0.95, &lo2, &hi2), 0);
     assert_true(lo == lo2 && hi == hi2);                      /* seeded: reproducible */
 
     const double quiet[6] = { 1.00, 1.01, 0.99, 1.00, 1.02, 0.98 };
     const double spike[6] = { 1.00, 1.01, 0.99, 1.00, 1.02, 3.00 };
     assert_int_equal(stats_outliers(quiet, 6), 0);
     assert_int_equal(stats_outliers(spike, 6), 1);
+    const double hyperfine_case[4] = { -0.2, 0, 0.2, 4.0 }; /* hyperfine's own unit test */
+    assert_int_equal(stats_outliers(hyperfine_case, 4), 1);
 }
 
 static void compare_judges_speedup_and_time_by_significance(void **state)
@@ -261,6 +263,31 @@ static void compare_judges_speedup_and_time_by_significance(void **state)
     results_set(&same.rows[1], RC_CORES, "1");
     assert_int_equal(compare_quietly(&base, &same, &both, &s), COMPARE_FAIL);
     assert_int_equal(s.only_base, 2);
+
+    /* A noisy row: a change its spread could explain is inconclusive; a 3x one is not. */
+    struct results_file noisy_base, three;
+    make_file(&noisy_base, 4.0, 0.2, "ok", 0.01);
+    make_file(&three, 4.0, 0.6, "ok", 0.01);
+    results_set(&noisy_base.rows[1], RC_CV_PCT, "22.0");
+    assert_int_equal(compare_quietly(&noisy_base, &regressed, &both, &s), COMPARE_INCONCLUSIVE);
+    assert_int_equal(compare_quietly(&noisy_base, &three, &both, &s), COMPARE_FAIL);
+    assert_int_equal(s.regressions, 1);
+    /* Different conditions (CPU idle states, where files went) are not one experiment. */
+    results_set(&three.rows[0], RC_CPU_IDLE, "deep");
+    results_set(&three.rows[1], RC_CPU_IDLE, "deep");
+    results_set(&base.rows[0], RC_CPU_IDLE, "shallow");
+    results_set(&base.rows[1], RC_CPU_IDLE, "shallow");
+    assert_int_equal(compare_quietly(&base, &three, &both, &s), COMPARE_INCONCLUSIVE);
+    assert_int_equal(s.matched, 2);
+    /* A BASE row that failed leaves nothing to judge; a BASE with no row fails. */
+    results_set(&noisy_base.rows[1], RC_VERDICT, "FAILED");
+    assert_int_equal(compare_quietly(&noisy_base, &three, &both, &s), COMPARE_INCONCLUSIVE);
+    assert_int_equal(compare_quietly(&empty, &base, &both, &s), COMPARE_FAIL);
+    /* times_s is read for what it is: values apart from single spaces, no more than fit */
+    results_set(&three.rows[1], RC_TIMES_S, "0.6+0.6+0.6+0.6+0.6+0.6+0.6+0.6\t0.6\n0.6");
+    (void)compare_quietly(&base, &three, &both, &s); /* must not write past its array (ASan) */
+    results_file_free(&noisy_base);
+    results_file_free(&three);
 
     results_file_free(&base);
     results_file_free(&same);
