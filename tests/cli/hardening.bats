@@ -386,10 +386,10 @@ bare() {
 
 @test "10 cannot start thread N of M names the thread that failed, not always 1" {
   [[ $BIN != *asan* && $BIN != *tsan* ]] || skip "sanitizers reserve more address space than the limit"
-  # 72 MiB of address space: the libraries (libxml2 for crawl brings ICU's 30 MiB of data)
-  # and some of 200 thread stacks of 256 KiB (about 65), not all; one malloc arena, so that
-  # the workers' arenas (64 MiB each) do not use it up first
-  run --separate-stderr env MALLOC_ARENA_MAX=1 prlimit --as=$((72 * 1024 * 1024)) "$BIN/threadpool" sha -j 200 -w 200 -n 1K
+  # 48 MiB of address space: the libraries (libxml2, loaded by a crawl only, is not among
+  # them) and some of 200 thread stacks of 256 KiB (about 110), not all; one malloc arena,
+  # so that the workers' arenas (64 MiB each) do not use it up first
+  run --separate-stderr env MALLOC_ARENA_MAX=1 prlimit --as=$((48 * 1024 * 1024)) "$BIN/threadpool" sha -j 200 -w 200 -n 1K
   [ "$status" -eq 1 ]
   [[ $stderr =~ cannot\ start\ thread\ ([0-9]+)\ of\ 200 ]]
   [ "${BASH_REMATCH[1]}" -gt 1 ]
