@@ -148,19 +148,18 @@ CURL *flags_easy_new(void)
 /* Point t->easy at the current step's URL, with an empty body. */
 static void start_request(struct flags_transfer *t)
 {
-    flags_url(t->url, sizeof t->url, t->cfg->base_url, t->cc, t->step);
+    char url[FLAGS_URL_MAX]; /* curl keeps its own copy: no buffer per transfer */
+    flags_url(url, sizeof url, t->cfg->base_url, t->cc, t->step);
     t->body_len = 0;
     t->too_big = false;
     t->head_len = 0;
     t->head_too_big = false;
     t->socket_errno = 0;
-    t->curl_err[0] = '\0';
-    curl_easy_setopt(t->easy, CURLOPT_URL, t->url);
+    curl_easy_setopt(t->easy, CURLOPT_URL, url);
     curl_easy_setopt(t->easy, CURLOPT_WRITEDATA, t);
     curl_easy_setopt(t->easy, CURLOPT_HEADERDATA, t);
     curl_easy_setopt(t->easy, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
     curl_easy_setopt(t->easy, CURLOPT_OPENSOCKETDATA, t);
-    curl_easy_setopt(t->easy, CURLOPT_ERRORBUFFER, t->curl_err);
 }
 
 long flags_timeout_ms(double timeout_s)

@@ -49,7 +49,6 @@ struct flags_transfer {
     size_t index;                   /* job index */
     char cc[3];
     enum flags_step step;
-    char url[FLAGS_URL_MAX];
     char *body;                     /* response body of the current request */
     size_t body_len, body_cap;
     char *image;                    /* with --meta: the flag, kept while metadata is fetched */
@@ -61,7 +60,6 @@ struct flags_transfer {
     size_t head_len;                /* header and trailer bytes of the current request */
     bool head_too_big;              /* they passed max_head_bytes */
     int socket_errno;               /* socket(2)'s errno when it failed (EMFILE), else 0 */
-    char curl_err[CURL_ERROR_SIZE];
 };
 
 /* The URL of a code's flag or metadata: "{base}/{cc}/{cc}.gif", lower case like the book. */
