@@ -94,7 +94,8 @@ test: deps
 
 # The C sources clang-format owns (.clang-format); fuzz targets and test tools included.
 FORMAT_SRC = $(sort $(wildcard lib/*.[ch] drivers/*.[ch] server/*.[ch] bench/*.[ch] \
-                               tests/unit/*.[ch] tests/fuzz/*.c tests/tools/*.c))
+                               tests/unit/*.[ch] tests/fuzz/*.c tests/tools/*.c \
+                               scripts/anchors.d/*.c))
 CLANG_FORMAT ?= clang-format
 
 # make format: rewrite every source in place. make format-check: list the files it would change
@@ -145,10 +146,18 @@ bench-ci: deps
 	@BIN=$(BIN) OUT=$(BUILD)/bench-ci scripts/bench-ci.sh $(BENCH_CI_ARGS)
 
 # concbench side by side with curl, nginx and openssl; rewrites docs/performance.md's tables.
+# Anchor 6's libcurl floor (scripts/anchors.d/floor.c) is a bare curl_multi client, not a
+# strategy: built here, for this target only, and linked with libcurl alone.
+FLOOR = $(BUILD)/anchors/floor
+$(FLOOR): scripts/anchors.d/floor.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC-LD   $@")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(shell pkg-config --libs libcurl 2>/dev/null) -lm
+
 anchors: deps
 	@scripts/deps.sh nginx-light wrk openssl || echo "anchors: nginx-light, wrk or openssl cannot be installed: those anchors will be skipped" >&2
-	@$(MAKE) --no-print-directory all
-	@BIN=$(BIN) scripts/anchors
+	@$(MAKE) --no-print-directory all $(FLOOR)
+	@BIN=$(BIN) FLOOR=$(FLOOR) scripts/anchors
 
 # make fuzz: libFuzzer targets (clang 14, ASan + UBSan) over flagd's route and store lookup
 # and the results CSV reader; each runs FUZZ_SECONDS from its committed corpus

@@ -1,5 +1,6 @@
 /* coroutine — the coroutine strategy: one thread, one event loop, one task per job, results
- * collected as they complete; blocking work inline or on --executor N threads (coro_run.h). */
+ * collected as they complete; saves on executor threads (--executor N, or --save-on-loop to
+ * keep them on the loop), sha inline or on --executor N threads (coro_run.h). */
 #include "coro_run.h"
 #include "driver.h"
 

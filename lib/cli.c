@@ -81,7 +81,8 @@ void cli_usage(FILE *f, const struct strategy *s)
         s->name, (int)strlen(s->name), s->default_concurrency, s->max_concurrency,
         s->fixed_concurrency ? " (accepted; this driver runs one at a time)" : "",
         FLAGS_DEFAULT_TIMEOUT_S,
-        s->has_executor ? "      --executor N  save files on N threads (asyncio's run_in_executor)\n\n" : "\n",
+        s->has_executor ? "      --executor N  save files on N threads (default: one per CPU, at most 4; asyncio's to_thread)\n"
+                          "      --save-on-loop  save files on the loop thread instead, one at a time\n\n" : "\n",
         SHA_DEFAULT_JOBS, s->max_workers,
         s->fixed_workers ? " (accepted; this driver uses one)" : "");
     if (s->has_executor)
@@ -278,6 +279,10 @@ int cli_parse(int argc, char **argv, const struct strategy *s, struct cli_option
         case OPT_MAX_HEAD:
             if (cli_parse_size(a, &o->max_head)) BAD("bad value for --max-head: '%s' (want a size like 16K or 64K)", a);
             break;
+        case OPT_SAVE_ON_LOOP:
+            if (!s->has_executor) BAD("--save-on-loop is for the coroutine driver");
+            o->save_on_loop = true;
+            break;
         case OPT_EXECUTOR:
             if (!s->has_executor) BAD("--executor is for the coroutine driver");
             if (parse_uint(a, 1, CLI_MAX_EXECUTOR, &v)) BAD("bad value for --executor: '%s' (want 1 to %d)", a, CLI_MAX_EXECUTOR);
@@ -325,6 +330,8 @@ int cli_parse(int argc, char **argv, const struct strategy *s, struct cli_option
             BAD("unknown option %s for %s", argv[optind - 1], wl->name);
         }
     }
+    if (o->save_on_loop && o->executor)
+        BAD("--save-on-loop and --executor contradict each other: saves go on the loop, or on N threads");
     if (!o->base_url[0] && cli_server_url(o->server, o->base_url, sizeof o->base_url))
         BAD("bad server '%s'", o->server);
     o->codes = argv + optind;

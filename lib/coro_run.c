@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "coro.h"
 #include "loop.h"
@@ -20,6 +21,8 @@
                            * eventfd, files being saved, curl's own */
 #define EXECUTOR_DEPTH 2  /* jobs without steps: jobs in flight per executor thread, so
                            * that no worker idles while the loop hands it the next one */
+#define TO_THREAD_MAX 4   /* steps: default executor threads for blocking tails, at most (one
+                           * per CPU; saves into one directory share its lock) */
 
 /* One job, from its spawn until the main task has collected its result. */
 struct job_task {
@@ -437,7 +440,16 @@ static int run_steps(const struct run_request *req, char *err, size_t errlen)
     if (rc != 0)
         return rc;
     struct run r = {.req = req, .body = steps_task, .in_flight = concurrency};
-    rc = run_tasks(&r, concurrency, req->executor, false, err, errlen);
+    /* Blocking tails (saves) go to executor threads unless --save-on-loop: asyncio's
+     * to_thread, so that the disk and the network overlap. */
+    unsigned threads = req->executor;
+    if (!threads && !req->blocking_on_loop && req->workload->may_block) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = cpus < 1 ? 1 : cpus > TO_THREAD_MAX ? TO_THREAD_MAX : (unsigned)cpus;
+        if (threads > concurrency)
+            threads = concurrency;
+    }
+    rc = run_tasks(&r, concurrency, threads, false, err, errlen);
     xfers_free(&r);
     return rc;
 }

@@ -10,8 +10,9 @@
 /* Run every job of req->workload on the calling thread with at most req->concurrency in
  * flight, handing each result to req->collect in completion order (on this thread).
  * A workload with steps (job.h) has its transfers awaited on the loop (curl_multi), one
- * job-in-flight state per task; its blocking tail runs inline, or on req->executor threads
- * when nonzero (asyncio's run_in_executor). A workload without steps runs job_run inline
+ * job-in-flight state per task; its blocking tail (a save) runs on executor threads
+ * (asyncio's to_thread): req->executor of them, or when 0 and the workload may_block, one
+ * per CPU up to 4; inline on the loop thread with req->blocking_on_loop. A workload without steps runs job_run inline
  * on the loop thread (one at a time), or with req->executor on req->workers threads, each
  * with its own worker_init state. Call curl_global_init first when the workload uses curl.
  * On stop_requested(): transfers are aborted, executor work not yet started is cancelled,

@@ -157,7 +157,7 @@ int driver_main(int argc, char **argv, const struct strategy *s)
         return CLI_EXIT_FAIL;
     }
     struct run_request req = {.workload = &plan.jobs, .verbose = o.verbose,
-                              .executor = o.executor};
+                              .executor = o.executor, .blocking_on_loop = o.save_on_loop};
     size_run(&req, &o, s, def->sizing, plan.jobs.n_jobs);
     /* Past the open-file limit (ulimit -n), the transfers over it failed with EMFILE: blocking
      * workers are lowered to fit, with a note. The coroutine strategy (one thread, its own

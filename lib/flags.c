@@ -31,6 +31,9 @@
  * once per level (up to its built-in 2048), and about 1,000 levels overflow a 64 KiB
  * coroutine stack, so anything deeper than this is refused before jansson sees it. */
 #define FLAGS_META_MAX_DEPTH 32
+/* A metadata.json above this is parsed in flags_save, which a coroutine strategy runs on
+ * its executor: the book's is ~100 bytes, parsed in less time than a hand-off takes. */
+#define FLAGS_META_INLINE_MAX_BYTES 4096
 
 /* Set a result's reason; long messages are cut to fit (through vsnprintf on purpose:
  * a cut reason is fine, and -Wformat-truncation cannot see through it). */
@@ -145,19 +148,18 @@ CURL *flags_easy_new(void)
 /* Point t->easy at the current step's URL, with an empty body. */
 static void start_request(struct flags_transfer *t)
 {
-    flags_url(t->url, sizeof t->url, t->cfg->base_url, t->cc, t->step);
+    char url[FLAGS_URL_MAX]; /* curl keeps its own copy: no buffer per transfer */
+    flags_url(url, sizeof url, t->cfg->base_url, t->cc, t->step);
     t->body_len = 0;
     t->too_big = false;
     t->head_len = 0;
     t->head_too_big = false;
     t->socket_errno = 0;
-    t->curl_err[0] = '\0';
-    curl_easy_setopt(t->easy, CURLOPT_URL, t->url);
+    curl_easy_setopt(t->easy, CURLOPT_URL, url);
     curl_easy_setopt(t->easy, CURLOPT_WRITEDATA, t);
     curl_easy_setopt(t->easy, CURLOPT_HEADERDATA, t);
     curl_easy_setopt(t->easy, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
     curl_easy_setopt(t->easy, CURLOPT_OPENSOCKETDATA, t);
-    curl_easy_setopt(t->easy, CURLOPT_ERRORBUFFER, t->curl_err);
 }
 
 long flags_timeout_ms(double timeout_s)
@@ -320,8 +322,10 @@ enum flags_next flags_finish(struct flags_transfer *t, CURLcode rc, struct job_r
         start_request(t);
         return FLAGS_AGAIN;
     }
+    t->meta_pending = false;
     if (t->step == FLAGS_STEP_META) {
-        if (meta_save_name(t) != 0) {
+        t->meta_pending = t->body_len > FLAGS_META_INLINE_MAX_BYTES;
+        if (!t->meta_pending && meta_save_name(t) != 0) {
             out->outcome = JOB_ERROR;
             set_reason(out, "metadata: no usable country name");
             return FLAGS_DONE;
@@ -340,9 +344,8 @@ enum flags_next flags_finish(struct flags_transfer *t, CURLcode rc, struct job_r
         return FLAGS_DONE;
     }
     /* with --repeat, only the first round saves: one file per code */
-    if (t->cfg->out_dir && t->index < t->cfg->n_codes)
-        return FLAGS_SAVE;
-    return FLAGS_DONE;
+    t->save_pending = t->cfg->out_dir && t->index < t->cfg->n_codes;
+    return t->save_pending || t->meta_pending ? FLAGS_SAVE : FLAGS_DONE;
 }
 
 void flags_save(struct flags_transfer *t, struct job_result *out)
@@ -350,6 +353,18 @@ void flags_save(struct flags_transfer *t, struct job_result *out)
     const char *data = t->step == FLAGS_STEP_META ? t->image : t->body;
     size_t len = t->step == FLAGS_STEP_META ? t->image_len : t->body_len;
     int rc;
+    if (t->meta_pending) {
+        t->meta_pending = false;
+        if (meta_save_name(t) != 0) {
+            out->outcome = JOB_ERROR;
+            memset(out->digest, 0, sizeof out->digest); /* as flags_finish's own refusal */
+            set_reason(out, "metadata: no usable country name");
+            return;
+        }
+    }
+    if (!t->save_pending)
+        return;
+    t->save_pending = false;
     if (t->step == FLAGS_STEP_META) {
         /* Two codes may share a country name: the second keeps its own file, as
          * "Name (CC).gif", instead of silently replacing the first's. */
@@ -520,6 +535,7 @@ void flags_workload(struct workload *w, const struct flags_config *cfg)
     w->job_run = flags_job_run;
     w->worker_fini = flags_worker_fini;
     w->steps = &flags_steps;
+    w->may_block = cfg->out_dir || cfg->meta; /* files to save, metadata that may be large */
 }
 
 /* --- the workload's registration (workload.h) ---------------------------------------- */
@@ -540,6 +556,7 @@ static const struct option flags_longopts[] = {
     {"max-body", required_argument, NULL, OPT_MAX_BODY},
     {"max-head", required_argument, NULL, OPT_MAX_HEAD},
     {"executor", required_argument, NULL, OPT_EXECUTOR},
+    {"save-on-loop", no_argument, NULL, OPT_SAVE_ON_LOOP},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };

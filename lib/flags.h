@@ -36,7 +36,8 @@ enum flags_step {
 enum flags_next {
     FLAGS_DONE = 0,   /* result final: report it */
     FLAGS_AGAIN = 1,  /* another request is prepared on the same easy handle: perform it */
-    FLAGS_SAVE = 2,   /* found: call flags_save (blocking file I/O; any thread), then report */
+    FLAGS_SAVE = 2,   /* found: call flags_save (blocking: file I/O, a large metadata.json's
+                       * parse; any thread), then report */
 };
 
 /* One job's download state: caller-allocated, reusable across jobs (buffers are kept). */
@@ -48,17 +49,17 @@ struct flags_transfer {
     size_t index;                   /* job index */
     char cc[3];
     enum flags_step step;
-    char url[FLAGS_URL_MAX];
     char *body;                     /* response body of the current request */
     size_t body_len, body_cap;
     char *image;                    /* with --meta: the flag, kept while metadata is fetched */
     size_t image_len, image_cap;
     char save_name[128];            /* file name under out_dir */
+    bool meta_pending;              /* a large metadata.json: flags_save parses it */
+    bool save_pending;              /* flags_save writes the file */
     bool too_big;                   /* body passed max_body_bytes */
     size_t head_len;                /* header and trailer bytes of the current request */
     bool head_too_big;              /* they passed max_head_bytes */
     int socket_errno;               /* socket(2)'s errno when it failed (EMFILE), else 0 */
-    char curl_err[CURL_ERROR_SIZE];
 };
 
 /* The URL of a code's flag or metadata: "{base}/{cc}/{cc}.gif", lower case like the book. */
@@ -82,8 +83,10 @@ enum flags_next flags_finish(struct flags_transfer *t, CURLcode rc, struct job_r
 enum job_outcome flags_classify(enum flags_step step, CURLcode rc, long status, long os_errno,
                                 size_t max_body_bytes, bool too_big, struct job_result *out);
 
-/* Write the found image to out_dir/save_name through a temporary name and rename(2): a
- * partial file never exists under its final name. On failure, out becomes an error. With
+/* The blocking tail after FLAGS_SAVE: parse a metadata.json too large to parse where the
+ * transfer ended (an event loop's thread), then write the found image to
+ * out_dir/save_name through a temporary name and rename(2): a partial file never exists
+ * under its final name. On failure, out becomes an error. With
  * --meta, a name already holding another flag (two codes, one country name) is not
  * replaced: this one is saved as "Name (CC).gif" and out->renamed is set. */
 void flags_save(struct flags_transfer *t, struct job_result *out);

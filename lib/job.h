@@ -77,6 +77,9 @@ struct workload {
     void (*job_run)(const struct workload *w, void *state, size_t index, struct job_result *out);
     void (*worker_fini)(const struct workload *w, void *state);
     const struct workload_steps *steps; /* optional (NULL: job_run only) */
+    bool may_block;     /* steps: some jobs may end in blocking() (flags: files to save, a
+                         * large metadata.json to parse), so a strategy with an executor
+                         * starts one; false: none will */
 };
 
 /* Called on the main thread for every finished job, in completion order. */
@@ -98,7 +101,9 @@ struct run_request {
     unsigned workers;       /* threads or processes (1 for sequential and coroutine) */
     unsigned concurrency;   /* jobs in flight at most */
     unsigned executor;      /* strategies with has_executor: threads for blocking work
-                             * (0 = none) */
+                             * (0 = the strategy's default) */
+    bool blocking_on_loop;  /* strategies with has_executor: blocking work inline on the
+                             * loop thread, no executor (--save-on-loop) */
     int verbose;            /* strategies may announce workers (e.g. pids) on stderr */
     job_collect_fn *collect;
     void *collect_arg;

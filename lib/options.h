@@ -24,6 +24,7 @@ enum long_only {
     OPT_MAX_PAGES,
     OPT_MAX_DEPTH,
     OPT_SAME_HOST,
+    OPT_SAVE_ON_LOOP,
 };
 
 struct cli_options {
@@ -46,6 +47,7 @@ struct cli_options {
     size_t max_body;       /* --max-body SIZE */
     size_t max_head;       /* --max-head SIZE */
     unsigned executor;     /* --executor N (strategies with has_executor) */
+    bool save_on_loop;     /* --save-on-loop (strategies with has_executor) */
     char *const *codes;    /* positional arguments */
     size_t n_codes;
     /* sha */

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make valgrind: memcheck over every driver on a small run (20 codes from a flagd of its
 # own on free ports, sha -j 4 -n 64K, a crawl of a 200-page site) — processpool's forked workers included, the
-# coroutine driver on the loop thread and with --executor — and over flagd itself, which
+# coroutine driver saving on its executor (the default, and --executor 2) and on the loop
+# thread (--save-on-loop) — and over flagd itself, which
 # serves all of them and is stopped with SIGTERM. Every process must end with 0 errors
 # and 0 bytes definitely lost, and every run with its usual exit status.
 # Environment: BIN (default bin). Ends with one verdict line. Exit 0 clean, 1 otherwise.
@@ -48,6 +49,7 @@ if flagd_start "${VG[@]}" --log-file="$REPORTS/flagd.%p" "$BIN/flagd" --delay 20
     check "$d-crawl-odd" 0 vg "$d" "$BIN/$d" crawl -m 4 -s "$LOCAL_URL" /site/odd/
   done
   check coroutine-executor-flags 0 vg coroutine "$BIN/coroutine" flags -l 20 --executor 2 -s "$DELAY_URL" -o "$WORK/co-x"
+  check coroutine-on-loop-flags  0 vg coroutine "$BIN/coroutine" flags -l 20 --save-on-loop -s "$DELAY_URL" -o "$WORK/co-loop"
   check coroutine-executor-sha   0 vg coroutine "$BIN/coroutine" sha -j 4 -n 64K --executor 2
   flagd_stop
   [ "$FLAGD_STATUS" -eq 0 ] || failed flagd "exit $FLAGD_STATUS after SIGTERM (memcheck: $VG_STATUS)"
