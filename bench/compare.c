@@ -22,54 +22,54 @@
 void compare_usage(FILE *f)
 {
     fprintf(f,
-        "usage: concbench compare BASE.csv NEW.csv [--threshold PCT] [--check speedup,time]\n"
-        "                         [--alpha A] [--allow-missing] [--trust-noisy] [--only FILE]\n"
-        "                         [--flagged FILE] [--markdown] [--color auto|always|never]\n"
-        "\n"
-        "A statistical gate, in the way of benchstat. Rows are matched by configuration\n"
-        "(workload, profile, driver, sweep value, items, job size, delay, workers,\n"
-        "concurrency, cores) and judged from the per-run times the harness keeps\n"
-        "(the times_s column, or the raw hyperfine JSON it names):\n"
-        "  time     the configuration's own time: a two-sided Mann–Whitney U test of BASE's\n"
-        "           runs against NEW's (exact for small samples). Catches a slowdown that\n"
-        "           every driver shares, the sequential one included.\n"
-        "  speedup  the driver's speedup over the sequential driver of its own run: a %d-\n"
-        "           resample bootstrap interval (1 − α) of speedup_new / speedup_base.\n"
-        "           Survives a slower machine.\n"
-        "A change counts only when it is significant (p < α; the interval excludes 1) and\n"
-        "larger than PCT. A change larger than PCT that is not significant, one measured\n"
-        "while other processes used the machine (the row's foreign CPU, or a run marked\n"
-        "noisy), or one of a row whose runs vary by more than 10%% (CV) on either side, is\n"
-        "inconclusive: reported, never called a regression.\n"
-        "\n"
-        "  --threshold PCT    the smallest change that counts (default %.0f)\n"
-        "  --check LIST       speedup, time, or both (default both)\n"
-        "  --alpha A          significance level (default %.2f)\n"
-        "  --allow-missing    rows of BASE absent from NEW, a NEW without a sequential row,\n"
-        "                     or an empty NEW are reported but do not fail\n"
-        "  --trust-noisy      judge rows measured while other processes used the machine\n"
-        "                     (a shared runner you accept as it is) instead of calling\n"
-        "                     their changes inconclusive\n"
-        "  --only FILE        judge only the configurations listed (one per line, as\n"
-        "                     --flagged writes them); the others are ignored\n"
-        "  --flagged FILE     write the regressed configurations there (tab-separated:\n"
-        "                     workload, profile, driver, sweep param, sweep value) when\n"
-        "                     regressions are the only failures, for a re-measurement\n"
-        "                     (make bench-ci); otherwise remove FILE\n"
-        "  --markdown         print the table as Markdown\n"
-        "  --color WHEN       colour the verdicts: auto (default: on a terminal, unless\n"
-        "                     NO_COLOR is set), always, never\n"
-        "\n"
-        "Exit: 0 no regression; 1 a regression, a NEW row MISMATCH/FAILED, or rows missing\n"
-        "(see --allow-missing); 2 bad usage or a file that is not a results CSV (the error\n"
-        "names its line and column); 3 inconclusive: no regression shown, but some change\n"
-        "was too noisy to judge — measure again on a quieter machine.\n",
-        STATS_BOOTSTRAP_ITERATIONS, COMPARE_DEFAULT_THRESHOLD_PCT, COMPARE_DEFAULT_ALPHA);
+            "usage: concbench compare BASE.csv NEW.csv [--threshold PCT] [--check speedup,time]\n"
+            "                         [--alpha A] [--allow-missing] [--trust-noisy] [--only FILE]\n"
+            "                         [--flagged FILE] [--markdown] [--color auto|always|never]\n"
+            "\n"
+            "A statistical gate, in the way of benchstat. Rows are matched by configuration\n"
+            "(workload, profile, driver, sweep value, items, job size, delay, workers,\n"
+            "concurrency, cores) and judged from the per-run times the harness keeps\n"
+            "(the times_s column, or the raw hyperfine JSON it names):\n"
+            "  time     the configuration's own time: a two-sided Mann–Whitney U test of BASE's\n"
+            "           runs against NEW's (exact for small samples). Catches a slowdown that\n"
+            "           every driver shares, the sequential one included.\n"
+            "  speedup  the driver's speedup over the sequential driver of its own run: a %d-\n"
+            "           resample bootstrap interval (1 − α) of speedup_new / speedup_base.\n"
+            "           Survives a slower machine.\n"
+            "A change counts only when it is significant (p < α; the interval excludes 1) and\n"
+            "larger than PCT. A change larger than PCT that is not significant, one measured\n"
+            "while other processes used the machine (the row's foreign CPU, or a run marked\n"
+            "noisy), or one of a row whose runs vary by more than 10%% (CV) on either side, is\n"
+            "inconclusive: reported, never called a regression.\n"
+            "\n"
+            "  --threshold PCT    the smallest change that counts (default %.0f)\n"
+            "  --check LIST       speedup, time, or both (default both)\n"
+            "  --alpha A          significance level (default %.2f)\n"
+            "  --allow-missing    rows of BASE absent from NEW, a NEW without a sequential row,\n"
+            "                     or an empty NEW are reported but do not fail\n"
+            "  --trust-noisy      judge rows measured while other processes used the machine\n"
+            "                     (a shared runner you accept as it is) instead of calling\n"
+            "                     their changes inconclusive\n"
+            "  --only FILE        judge only the configurations listed (one per line, as\n"
+            "                     --flagged writes them); the others are ignored\n"
+            "  --flagged FILE     write the regressed configurations there (tab-separated:\n"
+            "                     workload, profile, driver, sweep param, sweep value) when\n"
+            "                     regressions are the only failures, for a re-measurement\n"
+            "                     (make bench-ci); otherwise remove FILE\n"
+            "  --markdown         print the table as Markdown\n"
+            "  --color WHEN       colour the verdicts: auto (default: on a terminal, unless\n"
+            "                     NO_COLOR is set), always, never\n"
+            "\n"
+            "Exit: 0 no regression; 1 a regression, a NEW row MISMATCH/FAILED, or rows missing\n"
+            "(see --allow-missing); 2 bad usage or a file that is not a results CSV (the error\n"
+            "names its line and column); 3 inconclusive: no regression shown, but some change\n"
+            "was too noisy to judge — measure again on a quieter machine.\n",
+            STATS_BOOTSTRAP_ITERATIONS, COMPARE_DEFAULT_THRESHOLD_PCT, COMPARE_DEFAULT_ALPHA);
 }
 
 /* The columns that identify a configuration across runs. */
 static const enum results_col key_cols[] = {
-    RC_WORKLOAD, RC_PROFILE, RC_DRIVER, RC_SWEEP_PARAM, RC_SWEEP_VALUE, RC_ITEMS,
+    RC_WORKLOAD,   RC_PROFILE,  RC_DRIVER,  RC_SWEEP_PARAM, RC_SWEEP_VALUE, RC_ITEMS,
     RC_SIZE_BYTES, RC_DELAY_MS, RC_WORKERS, RC_CONCURRENCY, RC_CORES,
 };
 #define N_KEY_COLS (sizeof key_cols / sizeof key_cols[0])
@@ -130,8 +130,7 @@ static const struct results_row *reference_of(const struct results_file *f,
 {
     for (size_t i = 0; i < f->n_rows; i++) {
         const struct results_row *s = &f->rows[i];
-        if (is_reference(s) &&
-            strcmp(results_get(s, RC_RUN_ID), results_get(r, RC_RUN_ID)) == 0 &&
+        if (is_reference(s) && strcmp(results_get(s, RC_RUN_ID), results_get(r, RC_RUN_ID)) == 0 &&
             strcmp(results_get(s, RC_WORKLOAD), results_get(r, RC_WORKLOAD)) == 0 &&
             strcmp(results_get(s, RC_PROFILE), results_get(r, RC_PROFILE)) == 0)
             return s;
@@ -148,7 +147,7 @@ struct times {
 
 static struct times row_times(const struct results_row *r, const char *dir)
 {
-    struct times t = { NULL, 0 };
+    struct times t = {NULL, 0};
     const char *s = results_get(r, RC_TIMES_S);
     if (*s) {
         size_t cap = 1;
@@ -186,16 +185,16 @@ static void disturbed(const struct results_row *r, const char *which, char *why,
     double f;
     if (strcmp(results_get(r, RC_RUN_NOISE), "noisy") == 0)
         text_fmt(why, len, "the %s run was noisy", which);
-    else if (results_num(r, RC_FOREIGN_CPU_PCT, &f) && strstr(results_get(r, RC_NOISE_REASON),
-                                                               "foreign CPU"))
+    else if (results_num(r, RC_FOREIGN_CPU_PCT, &f) &&
+             strstr(results_get(r, RC_NOISE_REASON), "foreign CPU"))
         text_fmt(why, len, "other processes used %.0f%% of the machine during %s", f, which);
 }
 
 static void label(const struct results_row *r, char *buf, size_t len)
 {
     const char *prof = results_get(r, RC_PROFILE), *sw = results_get(r, RC_SWEEP_PARAM);
-    int n = snprintf(buf, len, "%s%s%s %s", results_get(r, RC_WORKLOAD), *prof ? " " : "",
-                     prof, results_get(r, RC_DRIVER));
+    int n = snprintf(buf, len, "%s%s%s %s", results_get(r, RC_WORKLOAD), *prof ? " " : "", prof,
+                     results_get(r, RC_DRIVER));
     if (*sw && n > 0 && (size_t)n < len)
         snprintf(buf + n, len - (size_t)n, " %s=%s", sw, results_get(r, RC_SWEEP_VALUE));
 }
@@ -246,7 +245,8 @@ static enum change judge_pair(const struct results_file *base, const char *base_
     if (o->check_time && have_times) {
         struct stats sb, sn;
         double ratio = stats_compute(tb.x, tb.n, &sb) == 0 && stats_compute(tn.x, tn.n, &sn) == 0
-                           ? sn.median / sb.median : NAN; /* NaN: out of memory, judged SAME */
+                           ? sn.median / sb.median
+                           : NAN; /* NaN: out of memory, judged SAME */
         double p = stats_mann_whitney_p(tb.x, tb.n, tn.x, tn.n);
         fmt_pct(j->time_change, sizeof j->time_change, ratio);
         text_fmt(j->p, sizeof j->p, "p=%.3f", p);
@@ -258,8 +258,8 @@ static enum change judge_pair(const struct results_file *base, const char *base_
         struct times tbs = row_times(bs, base_dir), tns = row_times(ns, cur_dir);
         if (tbs.n && tns.n) {
             /* speedup_new / speedup_base = (seq_new / drv_new) / (seq_base / drv_base) */
-            struct stats_sample top[2] = { { tns.x, tns.n }, { tb.x, tb.n } };
-            struct stats_sample bottom[2] = { { tn.x, tn.n }, { tbs.x, tbs.n } };
+            struct stats_sample top[2] = {{tns.x, tns.n}, {tb.x, tb.n}};
+            struct stats_sample bottom[2] = {{tn.x, tn.n}, {tbs.x, tbs.n}};
             struct stats a, b, c, d;
             bool ok = stats_compute(tns.x, tns.n, &a) == 0 && stats_compute(tb.x, tb.n, &b) == 0 &&
                       stats_compute(tn.x, tn.n, &c) == 0 && stats_compute(tbs.x, tbs.n, &d) == 0;
@@ -282,9 +282,10 @@ static enum change judge_pair(const struct results_file *base, const char *base_
         text_fmt(j->note, sizeof j->note, "no per-run times to test (times_s or raw JSON)");
         return UNSURE;
     }
-    enum change worst = tc == SLOWER || sc == SLOWER ? SLOWER
+    enum change worst = tc == SLOWER || sc == SLOWER   ? SLOWER
                         : tc == UNSURE || sc == UNSURE ? UNSURE
-                        : tc == FASTER || sc == FASTER ? FASTER : SAME;
+                        : tc == FASTER || sc == FASTER ? FASTER
+                                                       : SAME;
     if ((worst == SLOWER || worst == UNSURE) && !o->trust_noisy) {
         char why[160] = "";
         disturbed(nr, "NEW", why, sizeof why);
@@ -296,22 +297,25 @@ static enum change judge_pair(const struct results_file *base, const char *base_
          * the change (within COMPARE_NOISE_SPREADS coefficients of variation): a shift
          * between two sessions of such a row is not a change of the code. A change larger
          * than that is judged like any other. */
-        const struct results_row *judged[4] = { nr, br, sc == SLOWER ? ns : NULL,
-                                                sc == SLOWER ? bs : NULL };
+        const struct results_row *judged[4] = {nr, br, sc == SLOWER ? ns : NULL,
+                                               sc == SLOWER ? bs : NULL};
         for (int k = 0; k < 4 && !why[0]; k++) {
             double cv;
             if (judged[k] && results_num(judged[k], RC_CV_PCT, &cv) && cv > NOISE_CV_MAX_PCT &&
                 change_pct < COMPARE_NOISE_SPREADS * cv)
                 text_fmt(why, sizeof why, "%s runs vary by %.0f%% (CV): too noisy to judge",
-                         k == 0 ? "NEW's" : k == 1 ? "BASE's" : "a sequential row's", cv);
+                         k == 0   ? "NEW's"
+                         : k == 1 ? "BASE's"
+                                  : "a sequential row's",
+                         cv);
         }
         /* Measured under different conditions: not the same experiment. */
-        static const enum results_col conditions[] = { RC_CPU_IDLE, RC_DOWNLOADS };
+        static const enum results_col conditions[] = {RC_CPU_IDLE, RC_DOWNLOADS};
         for (size_t k = 0; k < 2 && !why[0]; k++) {
             const char *a = results_get(br, conditions[k]), *b = results_get(nr, conditions[k]);
             if (*a && *b && strcmp(a, b) != 0)
-                text_fmt(why, sizeof why, "BASE %s %s, NEW %s", results_schema()[conditions[k]].name,
-                         a, b);
+                text_fmt(why, sizeof why, "BASE %s %s, NEW %s",
+                         results_schema()[conditions[k]].name, a, b);
         }
         if (why[0]) {
             j->verdict = "inconclusive";
@@ -330,11 +334,8 @@ static enum change judge_pair(const struct results_file *base, const char *base_
         text_fmt(j->note, sizeof j->note, "beyond %.0f%% but not significant: too noisy to judge",
                  o->threshold_pct);
         break;
-    case FASTER:
-        j->verdict = "faster";
-        break;
-    default:
-        j->verdict = "ok";
+    case FASTER: j->verdict = "faster"; break;
+    default: j->verdict = "ok";
     }
     return worst;
 }
@@ -353,8 +354,7 @@ int compare_results(const struct results_file *base, const char *base_dir,
                     const struct compare_options *o, FILE *f, struct compare_summary *s)
 {
     static const char *const headers[] = {
-        "configuration", "base median", "new median", "time", "p", "speedup", "verdict",
-        "note",
+        "configuration", "base median", "new median", "time", "p", "speedup", "verdict", "note",
     };
     enum { N_COLS = sizeof headers / sizeof headers[0] };
     memset(s, 0, sizeof *s);
@@ -378,7 +378,7 @@ int compare_results(const struct results_file *base, const char *base_dir,
             }
         }
         char name[160], bm[32] = "—", nm[32];
-        struct row_judgement j = { "—", "—", "—", "new", "" };
+        struct row_judgement j = {"—", "—", "—", "new", ""};
         label(nr, name, sizeof name);
         double x;
         table_fmt_time(nm, sizeof nm, results_num(nr, RC_MEDIAN_S, &x) ? x : NAN, false);
@@ -404,21 +404,16 @@ int compare_results(const struct results_file *base, const char *base_dir,
                     s->regressions++;
                     add_flagged(s, nr);
                     break;
-                case UNSURE:
-                    s->inconclusive++;
-                    break;
-                case FASTER:
-                    s->improvements++;
-                    break;
-                default:
-                    break;
+                case UNSURE: s->inconclusive++; break;
+                case FASTER: s->improvements++; break;
+                default: break;
                 }
             }
         } else {
             s->only_new++;
         }
-        const char *cells[N_COLS] = { name, bm, nm, j.time_change, j.p, j.speedup_change,
-                                      j.verdict, j.note };
+        const char *cells[N_COLS] = {name,      bm,    nm, j.time_change, j.p, j.speedup_change,
+                                     j.verdict, j.note};
         table_add(&t, cells);
     }
     char first_missing[160] = "";
@@ -433,7 +428,7 @@ int compare_results(const struct results_file *base, const char *base_dir,
         double x;
         table_fmt_time(bm, sizeof bm, results_num(&base->rows[k], RC_MEDIAN_S, &x) ? x : NAN,
                        false);
-        const char *cells[N_COLS] = { name, bm, "—", "—", "—", "—", "not in new", "" };
+        const char *cells[N_COLS] = {name, bm, "—", "—", "—", "—", "not in new", ""};
         table_add(&t, cells);
     }
     /* A group of NEW with rows but no sequential row cannot have speedups. */
@@ -454,10 +449,11 @@ int compare_results(const struct results_file *base, const char *base_dir,
     free(used);
     table_print(f, &t, o->markdown);
     table_free(&t);
-    fprintf(f, "%s%zu matched, %zu regressed beyond %.0f%%, %zu inconclusive, %zu faster, "
-            "%zu not validated, %zu only in base, %zu only in new\n", o->markdown ? "\n" : "",
-            s->matched, s->regressions, o->threshold_pct, s->inconclusive, s->improvements,
-            s->invalid, s->only_base, s->only_new);
+    fprintf(f,
+            "%s%zu matched, %zu regressed beyond %.0f%%, %zu inconclusive, %zu faster, "
+            "%zu not validated, %zu only in base, %zu only in new\n",
+            o->markdown ? "\n" : "", s->matched, s->regressions, o->threshold_pct, s->inconclusive,
+            s->improvements, s->invalid, s->only_base, s->only_new);
 
     bool any_cores_differ = false;
     if (base->n_rows && cur->n_rows)
@@ -469,9 +465,12 @@ int compare_results(const struct results_file *base, const char *base_dir,
         return COMPARE_FAIL;
     }
     if (s->matched == 0 && n_new > 0 && !o->allow_missing) {
-        text_fmt(s->reason, sizeof s->reason, "no row of NEW matches one of BASE (an empty or "
-                 "foreign BASE?)%s", any_cores_differ ? "; the two were measured on different "
-                 "core counts" : "");
+        text_fmt(s->reason, sizeof s->reason,
+                 "no row of NEW matches one of BASE (an empty or "
+                 "foreign BASE?)%s",
+                 any_cores_differ ? "; the two were measured on different "
+                                    "core counts"
+                                  : "");
         return COMPARE_FAIL;
     }
     if (s->regressions || s->invalid) {
@@ -481,9 +480,10 @@ int compare_results(const struct results_file *base, const char *base_dir,
         return COMPARE_FAIL;
     }
     if (s->missing_reference && !o->allow_missing) {
-        text_fmt(s->reason, sizeof s->reason, "NEW has %zu group%s without a sequential row: "
-                 "no speedup can be judged", s->missing_reference,
-                 s->missing_reference == 1 ? "" : "s");
+        text_fmt(s->reason, sizeof s->reason,
+                 "NEW has %zu group%s without a sequential row: "
+                 "no speedup can be judged",
+                 s->missing_reference, s->missing_reference == 1 ? "" : "s");
         return COMPARE_FAIL;
     }
     if (s->only_base && !o->allow_missing) {
@@ -493,8 +493,10 @@ int compare_results(const struct results_file *base, const char *base_dir,
         return COMPARE_FAIL;
     }
     if (s->inconclusive) {
-        text_fmt(s->reason, sizeof s->reason, "%zu configuration%s too noisy to judge: measure "
-                 "again on a quieter machine", s->inconclusive, s->inconclusive == 1 ? "" : "s");
+        text_fmt(s->reason, sizeof s->reason,
+                 "%zu configuration%s too noisy to judge: measure "
+                 "again on a quieter machine",
+                 s->inconclusive, s->inconclusive == 1 ? "" : "s");
         return COMPARE_INCONCLUSIVE;
     }
     return COMPARE_PASS;
@@ -523,7 +525,7 @@ static int read_keys(const char *path, struct compare_key **out, size_t *n, char
             break;
         }
         struct compare_key *k = &(*out)[(*n)++];
-        char *fields[5] = { NULL };
+        char *fields[5] = {NULL};
         char *p = line;
         for (int i = 0; i < 5; i++) {
             fields[i] = p;
@@ -585,23 +587,33 @@ static int usage_fail(const char *fmt, const char *arg)
 
 int compare_main(int argc, char **argv)
 {
-    enum { OPT_CHECK = 256, OPT_ALPHA, OPT_ALLOW_MISSING, OPT_ONLY, OPT_FLAGGED, OPT_TRUST, OPT_COLOR };
+    enum {
+        OPT_CHECK = 256,
+        OPT_ALPHA,
+        OPT_ALLOW_MISSING,
+        OPT_ONLY,
+        OPT_FLAGGED,
+        OPT_TRUST,
+        OPT_COLOR
+    };
     static const struct option longopts[] = {
-        { "threshold", required_argument, NULL, 't' },
-        { "markdown", no_argument, NULL, 'M' },
-        { "check", required_argument, NULL, OPT_CHECK },
-        { "alpha", required_argument, NULL, OPT_ALPHA },
-        { "allow-missing", no_argument, NULL, OPT_ALLOW_MISSING },
-        { "trust-noisy", no_argument, NULL, OPT_TRUST },
-        { "color", required_argument, NULL, OPT_COLOR },
-        { "only", required_argument, NULL, OPT_ONLY },
-        { "flagged", required_argument, NULL, OPT_FLAGGED },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+        {"threshold", required_argument, NULL, 't'},
+        {"markdown", no_argument, NULL, 'M'},
+        {"check", required_argument, NULL, OPT_CHECK},
+        {"alpha", required_argument, NULL, OPT_ALPHA},
+        {"allow-missing", no_argument, NULL, OPT_ALLOW_MISSING},
+        {"trust-noisy", no_argument, NULL, OPT_TRUST},
+        {"color", required_argument, NULL, OPT_COLOR},
+        {"only", required_argument, NULL, OPT_ONLY},
+        {"flagged", required_argument, NULL, OPT_FLAGGED},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     struct compare_options o = {
-        .threshold_pct = COMPARE_DEFAULT_THRESHOLD_PCT, .alpha = COMPARE_DEFAULT_ALPHA,
-        .check_speedup = true, .check_time = true,
+        .threshold_pct = COMPARE_DEFAULT_THRESHOLD_PCT,
+        .alpha = COMPARE_DEFAULT_ALPHA,
+        .check_speedup = true,
+        .check_time = true,
     };
     const char *only_path = NULL, *flagged_path = NULL, *color = "auto";
     int c;
@@ -613,8 +625,7 @@ int compare_main(int argc, char **argv)
         case 't':
             errno = 0;
             o.threshold_pct = strtod(optarg, &end);
-            if (errno || end == optarg || *end || !(o.threshold_pct > 0) ||
-                o.threshold_pct >= 100)
+            if (errno || end == optarg || *end || !(o.threshold_pct > 0) || o.threshold_pct >= 100)
                 return usage_fail("--threshold takes a percentage between 0 and 100, not '%s'",
                                   optarg);
             break;
@@ -641,37 +652,24 @@ int compare_main(int argc, char **argv)
                 return usage_fail("--check takes speedup, time or both, not '%s'", optarg);
             break;
         }
-        case OPT_ALLOW_MISSING:
-            o.allow_missing = true;
-            break;
+        case OPT_ALLOW_MISSING: o.allow_missing = true; break;
         case OPT_COLOR:
             if (table_color_choose(optarg, stdout) != 0)
                 return usage_fail("--color takes auto, always or never, not '%s'", optarg);
             color = optarg;
             break;
-        case OPT_TRUST:
-            o.trust_noisy = true;
-            break;
-        case OPT_ONLY:
-            only_path = optarg;
-            break;
-        case OPT_FLAGGED:
-            flagged_path = optarg;
-            break;
-        case 'M':
-            o.markdown = true;
-            break;
-        case 'h':
-            compare_usage(stdout);
-            return COMPARE_PASS;
-        default:
-            return usage_fail("unknown or incomplete option '%s'", argv[optind - 1]);
+        case OPT_TRUST: o.trust_noisy = true; break;
+        case OPT_ONLY: only_path = optarg; break;
+        case OPT_FLAGGED: flagged_path = optarg; break;
+        case 'M': o.markdown = true; break;
+        case 'h': compare_usage(stdout); return COMPARE_PASS;
+        default: return usage_fail("unknown or incomplete option '%s'", argv[optind - 1]);
         }
     }
     if (argc - optind != 2)
         return usage_fail("needs BASE.csv and NEW.csv%s", "");
     (void)table_color_choose(color, stdout);
-    const char *paths[2] = { argv[optind], argv[optind + 1] };
+    const char *paths[2] = {argv[optind], argv[optind + 1]};
     struct compare_key *only = NULL;
     char err[512];
     if (only_path) {

@@ -15,15 +15,15 @@
 #include "results.h"
 
 #define COMPARE_DEFAULT_THRESHOLD_PCT 25.0
-#define COMPARE_DEFAULT_ALPHA 0.05      /* two-sided; the bootstrap interval is 1 − α */
-#define COMPARE_NOISE_SPREADS 3.0       /* a noisy row's change within 3 CVs is inconclusive */
+#define COMPARE_DEFAULT_ALPHA 0.05 /* two-sided; the bootstrap interval is 1 − α */
+#define COMPARE_NOISE_SPREADS 3.0  /* a noisy row's change within 3 CVs is inconclusive */
 
 /* Exit statuses of the gate. */
 enum compare_status {
     COMPARE_PASS = 0,
-    COMPARE_FAIL = 1,          /* a regression, an invalid NEW row, or rows missing */
-    COMPARE_USAGE = 2,         /* bad usage or a file that is not a results CSV */
-    COMPARE_INCONCLUSIVE = 3,  /* no regression shown, but some change was too noisy to judge */
+    COMPARE_FAIL = 1,         /* a regression, an invalid NEW row, or rows missing */
+    COMPARE_USAGE = 2,        /* bad usage or a file that is not a results CSV */
+    COMPARE_INCONCLUSIVE = 3, /* no regression shown, but some change was too noisy to judge */
 };
 
 /* One configuration as `--only` and `--flagged` name it: a tab-separated line
@@ -33,12 +33,12 @@ struct compare_key {
 };
 
 struct compare_options {
-    double threshold_pct;      /* a change must be beyond this, in percent */
-    double alpha;              /* and significant at this level */
-    bool check_speedup;        /* judge each driver's speedup over the same run's sequential */
-    bool check_time;           /* judge each configuration's own time */
-    bool allow_missing;        /* rows of BASE absent from NEW, or no reference: not a failure */
-    bool trust_noisy;          /* judge rows measured while others used the machine too */
+    double threshold_pct; /* a change must be beyond this, in percent */
+    double alpha;         /* and significant at this level */
+    bool check_speedup;   /* judge each driver's speedup over the same run's sequential */
+    bool check_time;      /* judge each configuration's own time */
+    bool allow_missing;   /* rows of BASE absent from NEW, or no reference: not a failure */
+    bool trust_noisy;     /* judge rows measured while others used the machine too */
     bool markdown;
     const struct compare_key *only; /* judge only these configurations (NULL: all) */
     size_t n_only;
@@ -46,10 +46,10 @@ struct compare_options {
 
 struct compare_summary {
     size_t matched, regressions, inconclusive, improvements, invalid, only_base, only_new;
-    size_t missing_reference;  /* NEW groups with rows but no sequential row */
+    size_t missing_reference;    /* NEW groups with rows but no sequential row */
     struct compare_key *flagged; /* the regressed configurations (owned; free()) */
     size_t n_flagged;
-    char reason[256];          /* one line: why the gate failed or was inconclusive */
+    char reason[256]; /* one line: why the gate failed or was inconclusive */
 };
 
 /* Compare base with cur (read from base_dir and cur_dir, against which a row's `raw`

@@ -14,7 +14,8 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f,
+    fprintf(
+        f,
         "usage: concbench run [OPTIONS] [-- DRIVER OPTIONS]   time, validate, tabulate, write results\n"
         "       concbench compare BASE.csv NEW.csv [--threshold PCT]\n"
         "       concbench table RESULTS.csv [--markdown]     print a results file's tables\n"

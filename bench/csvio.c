@@ -12,13 +12,13 @@
 /* Parser state shared with libcsv's callbacks. */
 struct csvio_state {
     struct csvio_table *t;
-    struct csvio_row cur;   /* the record being built */
+    struct csvio_row cur; /* the record being built */
     size_t cap_fields;
     size_t cap_rows;
-    size_t line;            /* physical line of the byte being fed */
-    size_t record_line;     /* where cur started */
+    size_t line;        /* physical line of the byte being fed */
+    size_t record_line; /* where cur started */
     bool in_record;
-    bool failed;            /* out of memory inside a callback */
+    bool failed; /* out of memory inside a callback */
 };
 
 /* libcsv: a field ended. */
@@ -106,7 +106,7 @@ int csvio_parse(const char *data, size_t len, struct csvio_table *t, char *err, 
         return -1;
     }
     csv_set_space_func(&p, no_space);
-    struct csvio_state st = { .t = t, .line = 1 };
+    struct csvio_state st = {.t = t, .line = 1};
     int rc = 0;
 
     /* One byte at a time, so that the line and field of an error are exact; results
@@ -118,8 +118,8 @@ int csvio_parse(const char *data, size_t len, struct csvio_table *t, char *err, 
             st.record_line = st.line;
         }
         if (c == '\0') {
-            snprintf(err, errlen, "line %zu, column %zu: NUL byte (not a text file)",
-                     st.line, st.cur.n_fields + 1);
+            snprintf(err, errlen, "line %zu, column %zu: NUL byte (not a text file)", st.line,
+                     st.cur.n_fields + 1);
             rc = -1;
             break;
         }

@@ -11,7 +11,7 @@
 struct csvio_row {
     char **fields;
     size_t n_fields;
-    size_t line;          /* 1-based */
+    size_t line; /* 1-based */
 };
 
 /* A parsed file; rows[0] is the header when the file has one. */

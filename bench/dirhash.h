@@ -9,18 +9,18 @@
 
 struct dirhash_entry {
     char name[256];
-    char hex[65];             /* SHA-256 of the content; "" for what is not a regular file */
+    char hex[65]; /* SHA-256 of the content; "" for what is not a regular file */
 };
 
 struct dirhash {
-    struct dirhash_entry *v;  /* sorted by name (owned) */
+    struct dirhash_entry *v; /* sorted by name (owned) */
     size_t n;
 };
 
 /* List dir (not recursive; every entry but "." and ".."). A missing dir is an empty
  * listing. 0, or -1 with "cannot read DIR/NAME: reason" in err. */
-__attribute__((warn_unused_result))
-int dirhash_scan(const char *dir, struct dirhash *out, char *err, size_t errlen);
+__attribute__((warn_unused_result)) int dirhash_scan(const char *dir, struct dirhash *out,
+                                                     char *err, size_t errlen);
 
 /* 0 when a and b list the same names with the same contents; otherwise 1 with the first
  * difference in name order in why ("br.gif differs", "missing cn.gif", "extra

@@ -47,14 +47,13 @@ static void git_commit(const char *dir, char *buf, size_t len)
     char git[4096], out[128], err[256];
     if (!spawn_which("git", git, sizeof git))
         return;
-    char *rev[] = { git, "-C", (char *)dir, "rev-parse", "--short=12", "HEAD", NULL };
+    char *rev[] = {git, "-C", (char *)dir, "rev-parse", "--short=12", "HEAD", NULL};
     int st = spawn_capture(rev, NULL, out, sizeof out, GIT_TIMEOUT_S, err, sizeof err);
     if (st < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0 || !out[0])
         return;
     out[strcspn(out, "\r\n")] = '\0';
     char status[64];
-    char *dirty[] = { git, "-C", (char *)dir, "status", "--porcelain",
-                      "--untracked-files=no", NULL };
+    char *dirty[] = {git, "-C", (char *)dir, "status", "--porcelain", "--untracked-files=no", NULL};
     st = spawn_capture(dirty, NULL, status, sizeof status, GIT_TIMEOUT_S, err, sizeof err);
     snprintf(buf, len, "%.40s%s", out, (st == 0 && status[0]) ? "-dirty" : "");
 }
@@ -79,8 +78,8 @@ void env_collect(struct env_info *e, const char *src_dir)
     else
         snprintf(e->kernel, sizeof e->kernel, UNKNOWN);
 #if defined(__clang__)
-    snprintf(e->compiler, sizeof e->compiler, "clang %d.%d.%d", __clang_major__,
-             __clang_minor__, __clang_patchlevel__);
+    snprintf(e->compiler, sizeof e->compiler, "clang %d.%d.%d", __clang_major__, __clang_minor__,
+             __clang_patchlevel__);
 #elif defined(__GNUC__)
     snprintf(e->compiler, sizeof e->compiler, "gcc %d.%d.%d", __GNUC__, __GNUC_MINOR__,
              __GNUC_PATCHLEVEL__);

@@ -221,8 +221,7 @@ static void config_title(const struct results_row *r, char *buf, size_t len)
              *sw ? " (" : "", sw, *sw ? "=" : "", *sw ? results_get(r, RC_SWEEP_VALUE) : "",
              *sw ? ")" : "", results_get(r, RC_WORKERS), results_get(r, RC_CONCURRENCY),
              results_get(r, RC_CORES), results_get(r, RC_ITEMS),
-             items_word(results_get(r, RC_WORKLOAD)),
-             *dl ? " · downloads " : "", dl);
+             items_word(results_get(r, RC_WORKLOAD)), *dl ? " · downloads " : "", dl);
 }
 
 /* The row's noise: the harness's own verdict where the file has it (spread, outliers,

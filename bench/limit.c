@@ -35,8 +35,7 @@ int limit_sha_throughput(size_t size_bytes, double min_s, double *bytes_per_s)
     double best = 0;
     uint64_t start = clock_now_ns();
     /* At least three passes, so one descheduled pass does not decide. */
-    for (int pass = 0; pass < 3 || (double)(clock_now_ns() - start) / NS_PER_S < min_s;
-         pass++) {
+    for (int pass = 0; pass < 3 || (double)(clock_now_ns() - start) / NS_PER_S < min_s; pass++) {
         uint64_t t0 = clock_now_ns();
         if (sha_digest(buf, size_bytes, digest) != 0) {
             free(buf);

@@ -15,7 +15,7 @@
 
 #define NOISE_CALIB_BYTES (1 << 20) /* a 1 MiB buffer hashed again and again */
 #define NOISE_OUTLIER_MIN_RUNS 5
-#define NOISE_CALIB_MIN_S 0.1       /* for this long: short, but the best of many passes */
+#define NOISE_CALIB_MIN_S 0.1 /* for this long: short, but the best of many passes */
 
 static double tv_s(struct timeval tv)
 {
@@ -74,12 +74,10 @@ void noise_sample_take(struct noise_sample *s, pid_t server_pid)
                 tv_s(kids.ru_stime) + (server_pid > 0 ? process_cpu_s(server_pid) : 0);
 }
 
-double noise_foreign_pct(const struct noise_sample *a, const struct noise_sample *b,
-                         unsigned cores)
+double noise_foreign_pct(const struct noise_sample *a, const struct noise_sample *b, unsigned cores)
 {
     double wall = b->wall_s - a->wall_s;
-    if (!(wall > 0) || cores == 0 || !isfinite(a->machine_busy_s) ||
-        !isfinite(b->machine_busy_s))
+    if (!(wall > 0) || cores == 0 || !isfinite(a->machine_busy_s) || !isfinite(b->machine_busy_s))
         return NAN;
     double foreign = (b->machine_busy_s - a->machine_busy_s) - (b->ours_s - a->ours_s);
     return foreign > 0 ? 100.0 * foreign / (wall * cores) : 0.0;
@@ -105,8 +103,10 @@ bool noise_row(const double *times, size_t n, double foreign_pct, char *why, siz
         /* Below 5 runs the median absolute deviation is too coarse to call one "far". */
         size_t k = n >= NOISE_OUTLIER_MIN_RUNS ? stats_outliers(times, n) : 0;
         if (k)
-            append(why, len, k == 1 ? "%.0f outlier (as hyperfine warns)"
-                                    : "%.0f outliers (as hyperfine warns)", (double)k);
+            append(why, len,
+                   k == 1 ? "%.0f outlier (as hyperfine warns)"
+                          : "%.0f outliers (as hyperfine warns)",
+                   (double)k);
     }
     if (foreign_pct > NOISE_FOREIGN_MAX_PCT)
         append(why, len, "foreign CPU %.0f%%", foreign_pct);

@@ -16,8 +16,8 @@
  * until the end). The difference of two samples is what others used meanwhile. */
 struct noise_sample {
     double wall_s;
-    double machine_busy_s;   /* /proc/stat: user + nice + system + steal, all CPUs */
-    double ours_s;           /* user + system of concbench, its children and server_pid */
+    double machine_busy_s; /* /proc/stat: user + nice + system + steal, all CPUs */
+    double ours_s;         /* user + system of concbench, its children and server_pid */
 };
 
 /* Take a sample; server_pid 0 when there is no server of ours. Never fails: what cannot
@@ -39,7 +39,7 @@ bool noise_row(const double *times, size_t n, double foreign_pct, char *why, siz
 struct noise_run {
     double load_start, load_end;
     double calib_start_mbps, calib_end_mbps;
-    double foreign_pct;      /* over the whole run */
+    double foreign_pct; /* over the whole run */
 };
 
 /* One core's SHA-256 rate now, in MB/s (a short probe); NaN when it cannot be measured. */

@@ -116,10 +116,10 @@ bool record_matches(const struct record *ref, const struct record *r, char *why,
         const char *name;
         long long want, got;
     } counts[] = {
-        { "items", ref->items, r->items },
-        { "ok", ref->ok, r->ok },
-        { "not_found", ref->not_found, r->not_found },
-        { "errors", ref->errors, r->errors },
+        {"items", ref->items, r->items},
+        {"ok", ref->ok, r->ok},
+        {"not_found", ref->not_found, r->not_found},
+        {"errors", ref->errors, r->errors},
     };
     for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
         if (counts[i].want != counts[i].got) {

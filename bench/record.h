@@ -13,13 +13,13 @@ struct record {
     char workload[16];
     long long items, ok, not_found, errors, done;
     long long workers, concurrency;
-    double elapsed_s;        /* the driver's work phase */
+    double elapsed_s; /* the driver's work phase */
     long long bytes;
     double user_s, sys_s;
     long long max_rss_kb, ctx_voluntary, ctx_involuntary;
-    long long interrupted;   /* signal number, 0 when complete */
-    long long size_bytes;    /* sha */
-    long long depth;         /* crawl: the deepest page's distance from the start, else 0 */
+    long long interrupted; /* signal number, 0 when complete */
+    long long size_bytes;  /* sha */
+    long long depth;       /* crawl: the deepest page's distance from the start, else 0 */
     char (*digests)[RECORD_HEX_LEN + 1]; /* sha, in job order (owned) */
     size_t n_digests;
     char content_digest[RECORD_HEX_LEN + 1]; /* over sorted (code or job, SHA-256); "" if none */

@@ -13,9 +13,9 @@
 /* The columns, in file order. Adding a column at the end is compatible; renaming,
  * removing or reordering one bumps RESULTS_SCHEMA_VERSION. */
 enum results_col {
-    RC_SCHEMA,        /* schema version */
-    RC_RUN_ID,        /* <UTC stamp>-<host>: the same on every row of a run */
-    RC_DATE,          /* UTC, ISO 8601 */
+    RC_SCHEMA, /* schema version */
+    RC_RUN_ID, /* <UTC stamp>-<host>: the same on every row of a run */
+    RC_DATE,   /* UTC, ISO 8601 */
     RC_HOST,
     RC_CPU_MODEL,
     RC_CORES,
@@ -24,14 +24,14 @@ enum results_col {
     RC_LIBCURL,
     RC_OPENSSL,
     RC_GIT_COMMIT,
-    RC_WORKLOAD,      /* flags | sha */
-    RC_PROFILE,       /* LOCAL | DELAY | ERROR | SERVER; empty for sha */
+    RC_WORKLOAD, /* flags | sha */
+    RC_PROFILE,  /* LOCAL | DELAY | ERROR | SERVER; empty for sha */
     RC_DRIVER,
-    RC_SWEEP_PARAM,   /* m | w; empty when not a sweep row */
+    RC_SWEEP_PARAM, /* m | w; empty when not a sweep row */
     RC_SWEEP_VALUE,
-    RC_ITEMS,         /* codes or jobs */
-    RC_SIZE_BYTES,    /* sha: bytes per job */
-    RC_DELAY_MS,      /* flags DELAY/ERROR: flagd's delay */
+    RC_ITEMS,      /* codes or jobs */
+    RC_SIZE_BYTES, /* sha: bytes per job */
+    RC_DELAY_MS,   /* flags DELAY/ERROR: flagd's delay */
     RC_WORKERS,
     RC_CONCURRENCY,
     RC_RUNS,
@@ -42,10 +42,10 @@ enum results_col {
     RC_MEAN_S,
     RC_STDDEV_S,
     RC_CV_PCT,
-    RC_SPEEDUP,       /* sequential median / this median, same run */
+    RC_SPEEDUP, /* sequential median / this median, same run */
     RC_LIMIT_S,
-    RC_PCT_LIMIT,     /* 100 · limit / median */
-    RC_WORK_S,        /* the driver's own work-phase clock */
+    RC_PCT_LIMIT, /* 100 · limit / median */
+    RC_WORK_S,    /* the driver's own work-phase clock */
     RC_USER_S,
     RC_SYS_S,
     RC_MAX_RSS_KB,
@@ -55,23 +55,23 @@ enum results_col {
     RC_NOT_FOUND,
     RC_ERRORS,
     RC_BYTES,
-    RC_VERDICT,       /* reference | ok | MISMATCH | FAILED */
-    RC_REASON,        /* why, when not ok */
-    RC_TIMER,         /* hyperfine | builtin */
-    RC_RAW,           /* the raw timing record, relative to the CSV's directory */
-    RC_COMMAND,       /* the timed command line */
+    RC_VERDICT, /* reference | ok | MISMATCH | FAILED */
+    RC_REASON,  /* why, when not ok */
+    RC_TIMER,   /* hyperfine | builtin */
+    RC_RAW,     /* the raw timing record, relative to the CSV's directory */
+    RC_COMMAND, /* the timed command line */
     /* Added later, at the end: a file without them still reads (the cells are empty). */
-    RC_NOISE,         /* ok | noisy: this row's own spread, outliers or foreign CPU */
-    RC_NOISE_REASON,  /* why noisy: "CV 14.2% > 10%; 2 outliers; foreign CPU 31%" */
-    RC_FOREIGN_CPU_PCT, /* CPU used by other processes while this row ran, % of the machine */
-    RC_TIMES_S,       /* every timed run, seconds, space-separated (compare's raw data) */
-    RC_DOWNLOADS,     /* where flags saved: its file system (tmpfs, ext4, ...); empty: none */
-    RC_RUN_NOISE,     /* ok | noisy: the run as a whole (calibration or load drifted) */
-    RC_LOAD_START,    /* 1-minute load average when the run started */
-    RC_LOAD_END,      /* ... and when it ended */
+    RC_NOISE,            /* ok | noisy: this row's own spread, outliers or foreign CPU */
+    RC_NOISE_REASON,     /* why noisy: "CV 14.2% > 10%; 2 outliers; foreign CPU 31%" */
+    RC_FOREIGN_CPU_PCT,  /* CPU used by other processes while this row ran, % of the machine */
+    RC_TIMES_S,          /* every timed run, seconds, space-separated (compare's raw data) */
+    RC_DOWNLOADS,        /* where flags saved: its file system (tmpfs, ext4, ...); empty: none */
+    RC_RUN_NOISE,        /* ok | noisy: the run as a whole (calibration or load drifted) */
+    RC_LOAD_START,       /* 1-minute load average when the run started */
+    RC_LOAD_END,         /* ... and when it ended */
     RC_CALIB_START_MBPS, /* one core's OpenSSL SHA-256 rate (MB/s) when the run started */
     RC_CALIB_END_MBPS,   /* ... and when it ended */
-    RC_CPU_IDLE,      /* shallow: /dev/cpu_dma_latency held at 0 for the run; deep: left alone */
+    RC_CPU_IDLE,         /* shallow: /dev/cpu_dma_latency held at 0 for the run; deep: left alone */
     RC_COUNT
 };
 
@@ -91,7 +91,7 @@ int results_find_column(const char *name);
 /* One row: a string per column (owned, NULL = empty). */
 struct results_row {
     char *v[RC_COUNT];
-    size_t line;       /* when read: the line of the file it came from */
+    size_t line; /* when read: the line of the file it came from */
 };
 
 /* Set column c to a copy of s (NULL or "" = empty). 0 or -1 when out of memory. */
@@ -122,8 +122,7 @@ struct results_file {
  * Returns 0, or -1 with "line L, column C (name): what" in err. */
 int results_read(const char *path, struct results_file *out, char *err, size_t errlen);
 /* The same on bytes in memory. */
-int results_parse(const char *data, size_t len, struct results_file *out, char *err,
-                  size_t errlen);
+int results_parse(const char *data, size_t len, struct results_file *out, char *err, size_t errlen);
 
 void results_file_free(struct results_file *f);
 

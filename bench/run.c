@@ -37,10 +37,13 @@ void run_remove_tree(const char *path)
 /* A file system's name from statfs(2)'s f_type, for the table and the CSV. */
 static void fs_name(long type, char *buf, size_t len)
 {
-    static const struct { long type; const char *name; } known[] = {
-        { 0x01021994, "tmpfs" }, { (long)0x858458f6, "ramfs" }, { 0xEF53, "ext4" },
-        { 0x58465342, "xfs" }, { (long)0x9123683E, "btrfs" }, { 0x794c7630, "overlay" },
-        { 0x6969, "nfs" }, { 0x2fc12fc1, "zfs" }, { 0x65735546, "fuse" },
+    static const struct {
+        long type;
+        const char *name;
+    } known[] = {
+        {0x01021994, "tmpfs"}, {(long)0x858458f6, "ramfs"}, {0xEF53, "ext4"},
+        {0x58465342, "xfs"},   {(long)0x9123683E, "btrfs"}, {0x794c7630, "overlay"},
+        {0x6969, "nfs"},       {0x2fc12fc1, "zfs"},         {0x65735546, "fuse"},
     };
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         if (known[i].type == type) {
@@ -88,7 +91,8 @@ static int make_downloads_root(struct run *r)
         fs_name((long)fs.f_type, r->downloads_fs, sizeof r->downloads_fs);
         r->downloads_ram = ram_backed((long)fs.f_type);
         if (!disk && !r->downloads_ram)
-            fprintf(stderr, "concbench: run: no RAM-backed file system (/dev/shm, "
+            fprintf(stderr,
+                    "concbench: run: no RAM-backed file system (/dev/shm, "
                     "$XDG_RUNTIME_DIR): flags save to %s on %s, and their rows measure it too\n",
                     r->downloads_root, r->downloads_fs);
         else if (disk && r->downloads_ram)
@@ -113,10 +117,11 @@ static void hold_cpu_latency(struct run *r)
     int fd = open(RUN_DMA_LATENCY_PATH, O_WRONLY | O_CLOEXEC);
     int32_t zero = 0;
     if (fd < 0 || write(fd, &zero, sizeof zero) != (ssize_t)sizeof zero) {
-        fprintf(stderr, "concbench: run: cannot hold %s at 0 (%s): CPUs may sleep deeply "
+        fprintf(stderr,
+                "concbench: run: cannot hold %s at 0 (%s): CPUs may sleep deeply "
                 "between requests, which adds the platform's wake-up time to the rows "
-                "(--cpu-idle deep says so without this note)\n", RUN_DMA_LATENCY_PATH,
-                strerror(errno));
+                "(--cpu-idle deep says so without this note)\n",
+                RUN_DMA_LATENCY_PATH, strerror(errno));
         if (fd >= 0)
             close(fd);
         r->o.cpu_idle = "deep";
@@ -141,15 +146,19 @@ static int start_flagd(struct run *r)
     else
         text_fmt(flagd, sizeof flagd, "%s/flagd", r->bin_dir);
     if (!run_executable(flagd)) {
-        fprintf(stderr, "concbench: run: flagd is missing at %s (not built? run make), or "
-                "use --server URL\n", flagd);
+        fprintf(stderr,
+                "concbench: run: flagd is missing at %s (not built? run make), or "
+                "use --server URL\n",
+                flagd);
         return -1;
     }
     text_fmt(delay, sizeof delay, "%.0f", r->o.delay_ms);
     text_fmt(seed, sizeof seed, "%llu", r->o.seed);
     text_fmt(log, sizeof log, "%s/flagd.log", r->work_dir);
-    char *argv[] = { flagd, "--port", "0", "--delay", delay, "--seed", seed,
-                     "--site-pages", (char *)run_site_pages(r), NULL };
+    char *argv[] = {flagd,     "--port",       "0",
+                    "--delay", delay,          "--seed",
+                    seed,      "--site-pages", (char *)run_site_pages(r),
+                    NULL};
     if (server_start(&r->server, argv, log, err, sizeof err) != 0) {
         fprintf(stderr, "concbench: run: %s\n", err);
         return -1;
@@ -222,8 +231,10 @@ static int interrupted(struct run *r)
     /* No CSV will point at the raw records of a half run. */
     if (r->raw_dir[0])
         run_remove_tree(r->raw_dir);
-    fprintf(stderr, "concbench: run: interrupted by SIG%s; flagd and the drivers stopped, "
-            "no results written\n", sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
+    fprintf(stderr,
+            "concbench: run: interrupted by SIG%s; flagd and the drivers stopped, "
+            "no results written\n",
+            sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
     return 128 + sig;
 }
 
@@ -266,11 +277,11 @@ int run_main(int argc, char **argv)
             r->hyperfine[0] = '\0';
             if (strcmp(r->o.timer, "hyperfine") == 0) {
                 fprintf(stderr, "concbench: run: hyperfine is not installed (apt-get install "
-                        "hyperfine)\n");
+                                "hyperfine)\n");
                 return 1;
             }
             fprintf(stderr, "concbench: run: hyperfine not found; timing the runs myself "
-                    "(fork/exec, CLOCK_MONOTONIC, same statistics)\n");
+                            "(fork/exec, CLOCK_MONOTONIC, same statistics)\n");
         }
     }
 
@@ -289,8 +300,8 @@ int run_main(int argc, char **argv)
     text_fmt(r->work_dir, sizeof r->work_dir, "%s/concbench.XXXXXX",
              tmpdir && *tmpdir ? tmpdir : "/tmp");
     if (!mkdtemp(r->work_dir)) {
-        fprintf(stderr, "concbench: run: cannot create a scratch directory %s: %s\n",
-                r->work_dir, strerror(errno));
+        fprintf(stderr, "concbench: run: cannot create a scratch directory %s: %s\n", r->work_dir,
+                strerror(errno));
         r->work_dir[0] = '\0';
         return 1;
     }
@@ -322,11 +333,10 @@ int run_main(int argc, char **argv)
         if (g->rw->needs_calibration && !isfinite(g->calib_bps)) {
             double bps;
             size_t size = r->o.quick ? g->rw->quick_calib_bytes : g->rw->calib_bytes;
-            if (limit_sha_throughput(size, r->o.quick ? RUN_QUICK_SHA_RATE_MIN_S
-                                                      : RUN_SHA_RATE_MIN_S, &bps) == 0) {
+            if (limit_sha_throughput(
+                    size, r->o.quick ? RUN_QUICK_SHA_RATE_MIN_S : RUN_SHA_RATE_MIN_S, &bps) == 0) {
                 g->calib_bps = bps;
-                fprintf(stderr, "concbench: OpenSSL SHA-256 on one core: %.0f MB/s\n",
-                        bps / 1e6);
+                fprintf(stderr, "concbench: OpenSSL SHA-256 on one core: %.0f MB/s\n", bps / 1e6);
             }
         }
         progress(r, i + 1, r->n_configs, c, start, timed_done);
@@ -361,8 +371,8 @@ int run_main(int argc, char **argv)
     r->noise.foreign_pct = noise_foreign_pct(&r->start_sample, &end_sample, r->env.cores);
     r->noise.load_end = noise_loadavg();
     r->noise.calib_end_mbps = noise_calibrate_mbps();
-    r->run_noisy = noise_run_verdict(&r->noise, r->env.cores, r->run_noise_why,
-                                     sizeof r->run_noise_why);
+    r->run_noisy =
+        noise_run_verdict(&r->noise, r->env.cores, r->run_noise_why, sizeof r->run_noise_why);
 
     /* A row for every configuration, in run order. */
     struct results_row *rows = calloc(r->n_configs ? r->n_configs : 1, sizeof *rows);
@@ -388,7 +398,8 @@ int run_main(int argc, char **argv)
     status = wrc != 0 || r->verdict_failed ? 1 : 0;
     if (n_finished < r->n_configs) {
         int sig = stop_requested();
-        fprintf(stderr, "concbench: run: interrupted by SIG%s after %zu of %zu configurations; "
+        fprintf(stderr,
+                "concbench: run: interrupted by SIG%s after %zu of %zu configurations; "
                 "flagd and the drivers stopped; %s the finished ones\n",
                 sigabbrev_np(sig) ? sigabbrev_np(sig) : "?", n_finished, r->n_configs,
                 wrc == 0 ? "wrote" : "could not write");

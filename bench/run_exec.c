@@ -162,17 +162,25 @@ int run_execute(struct run *r, struct config *c)
     text_fmt(counter, sizeof counter, "%s/%s.runs", r->work_dir, c->name);
     if (c->out_dir[0])
         run_remove_tree(c->out_dir);
-    char *prepare[] = { RUN_SH_PATH, "-c", "rm -rf -- \"$2\"; printf . >>\"$1\"", "sh", counter,
-                        c->out_dir, NULL };
+    char *prepare[] = {RUN_SH_PATH, "-c", "rm -rf -- \"$2\"; printf . >>\"$1\"", "sh", counter,
+                       c->out_dir,  NULL};
     if (!c->out_dir[0])
         prepare[2] = "printf . >>\"$1\"";
-    struct progress_tick tick = { .counter = counter, .total = r->o.warmup + r->o.runs,
-                                  .warmup = r->o.warmup };
+    struct progress_tick tick = {
+        .counter = counter, .total = r->o.warmup + r->o.runs, .warmup = r->o.warmup};
     struct timing_request q = {
-        .argv = c->argv.v, .name = c->name, .warmup = r->o.warmup, .runs = r->o.runs,
-        .json_path = json_path, .output_path = out_path, .log_path = log_path,
-        .hyperfine = r->hyperfine[0] ? r->hyperfine : NULL, .timeout_s = r->o.timeout_s,
-        .prepare_argv = prepare, .tick = r->progress_tty ? on_tick : NULL, .tick_arg = &tick,
+        .argv = c->argv.v,
+        .name = c->name,
+        .warmup = r->o.warmup,
+        .runs = r->o.runs,
+        .json_path = json_path,
+        .output_path = out_path,
+        .log_path = log_path,
+        .hyperfine = r->hyperfine[0] ? r->hyperfine : NULL,
+        .timeout_s = r->o.timeout_s,
+        .prepare_argv = prepare,
+        .tick = r->progress_tty ? on_tick : NULL,
+        .tick_arg = &tick,
     };
     struct noise_sample before, after;
     noise_sample_take(&before, r->server.pid);
@@ -197,8 +205,8 @@ int run_execute(struct run *r, struct config *c)
         return 0;
     }
     c->measured = true;
-    c->noisy = noise_row(c->tm.times, c->tm.n_times, c->foreign_pct, c->noise_why,
-                         sizeof c->noise_why);
+    c->noisy =
+        noise_row(c->tm.times, c->tm.n_times, c->foreign_pct, c->noise_why, sizeof c->noise_why);
     /* The raw file's name relative to the CSV, for the raw column. */
     text_fmt(c->raw, sizeof c->raw, "%s/%s.json", r->run_id, c->name);
     char *text = read_text(out_path);

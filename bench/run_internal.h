@@ -29,22 +29,17 @@
 
 #define RUN_MAX_RUNS 1000
 
-
-
-
-#define RUN_SHA_RATE_MIN_S 0.3       /* how long the OpenSSL throughput probe hashes */
+#define RUN_SHA_RATE_MIN_S 0.3 /* how long the OpenSSL throughput probe hashes */
 
 #define RUN_QUICK_SHA_RATE_MIN_S 0.1
 
-#define RUN_OUTPUT_MAX (1 << 20)     /* a --json record with 10,000 digests fits */
+#define RUN_OUTPUT_MAX (1 << 20) /* a --json record with 10,000 digests fits */
 
 #define RUN_ERR_MAX 512
 #define RUN_DMA_LATENCY_PATH "/dev/cpu_dma_latency"
-#define RUN_SH_PATH "/bin/sh"      /* runs the prepare step before every run */
-
+#define RUN_SH_PATH "/bin/sh" /* runs the prepare step before every run */
 
 #define REFERENCE_DRIVER "sequential"
-
 
 #define RUN_MAX_WORKLOADS 8 /* lib/workload.c's table, at most */
 
@@ -54,7 +49,7 @@ struct driver_spec {
 };
 
 struct sweep {
-    char key;                       /* 'm' (flags -m) or 'w' (sha -w); 0 = none */
+    char key; /* 'm' (flags -m) or 'w' (sha -w); 0 = none */
     long values[RUN_MAX_SWEEP];
     size_t n;
 };
@@ -70,17 +65,17 @@ struct run_options {
     struct sweep sweep_m, sweep_w;
     unsigned runs, warmup;
     bool runs_given, warmup_given, delay_given;
-    const char *server_url;         /* --server: no flagd of our own */
+    const char *server_url; /* --server: no flagd of our own */
     const char *out_dir;
-    const char *flagd_path;         /* --flagd PATH */
-    const char *timer;              /* auto | hyperfine | builtin */
+    const char *flagd_path; /* --flagd PATH */
+    const char *timer;      /* auto | hyperfine | builtin */
     bool quick, markdown;
     double delay_ms;
-    double timeout_s;               /* per configuration, all its runs */
-    const char *downloads;          /* ram (default) | disk */
-    const char *cpu_idle;           /* shallow (default) | deep */
+    double timeout_s;      /* per configuration, all its runs */
+    const char *downloads; /* ram (default) | disk */
+    const char *cpu_idle;  /* shallow (default) | deep */
     unsigned long long seed;
-    char **extra;                   /* after "--": appended to every driver command */
+    char **extra; /* after "--": appended to every driver command */
     int n_extra;
 };
 
@@ -97,12 +92,12 @@ struct group {
     const struct run_workload *rw;  /* the harness's side (run_workloads.c) */
     char profile[16];               /* LOCAL, DELAY, ERROR, SERVER; "" for sha */
     char url[SERVER_URL_MAX];
-    double delay_ms;                /* NAN: no delay known */
-    struct record ref;              /* the sequential record every row is checked against */
+    double delay_ms;   /* NAN: no delay known */
+    struct record ref; /* the sequential record every row is checked against */
     bool have_ref;
-    double seq_median_s;            /* NAN until the sequential row is timed */
-    double calib_bps;               /* one core's OpenSSL SHA-256 rate, when rw needs it */
-    struct dirhash ref_files;       /* flags: what the reference saved, by content */
+    double seq_median_s;      /* NAN until the sequential row is timed */
+    double calib_bps;         /* one core's OpenSSL SHA-256 rate, when rw needs it */
+    struct dirhash ref_files; /* flags: what the reference saved, by content */
 };
 
 /* One configuration: a driver (maybe at one sweep value) in a group. */
@@ -111,18 +106,18 @@ struct config {
     const struct driver_spec *d;
     char sweep_key;
     long sweep_value;
-    char name[128];                 /* flags-DELAY-threadpool-m10: files, hyperfine name */
+    char name[128]; /* flags-DELAY-threadpool-m10: files, hyperfine name */
     struct args argv;
     /* outcome */
     bool measured;
     struct timing_result tm;
     struct record rec;
     bool have_rec;
-    const char *verdict;            /* reference | ok | MISMATCH | FAILED */
+    const char *verdict; /* reference | ok | MISMATCH | FAILED */
     char reason[300];
-    char raw[PATH_MAX];             /* the raw timing JSON, relative to the out dir */
-    char out_dir[PATH_MAX];         /* flags: where its files go, emptied before every run */
-    double foreign_pct;             /* others' CPU while it was timed, % of the machine */
+    char raw[PATH_MAX];     /* the raw timing JSON, relative to the out dir */
+    char out_dir[PATH_MAX]; /* flags: where its files go, emptied before every run */
+    double foreign_pct;     /* others' CPU while it was timed, % of the machine */
     bool noisy;
     char noise_why[160];
 };
@@ -132,22 +127,22 @@ struct run {
     struct run_options o;
     struct env_info env;
     char bin_dir[PATH_MAX];
-    char hyperfine[PATH_MAX];       /* "" = builtin timer */
-    char work_dir[PATH_MAX];        /* scratch: downloads, last outputs, logs */
-    char raw_dir[PATH_MAX];         /* <out>/<run_id>/ */
+    char hyperfine[PATH_MAX]; /* "" = builtin timer */
+    char work_dir[PATH_MAX];  /* scratch: downloads, last outputs, logs */
+    char raw_dir[PATH_MAX];   /* <out>/<run_id>/ */
     char run_id[128];
     struct server server;
-    struct driver_spec reference;   /* the sequential driver when --drivers left it out */
+    struct driver_spec reference; /* the sequential driver when --drivers left it out */
     struct group groups[RUN_MAX_WORKLOADS * SERVER_PROFILES + 1];
     size_t n_groups;
     struct config *configs;
     size_t n_configs;
     bool verdict_failed;
-    bool progress_tty;              /* stderr is a terminal: a moving "run k/N" line */
-    int dma_latency_fd;             /* /dev/cpu_dma_latency held at 0 while open; -1 */
+    bool progress_tty;  /* stderr is a terminal: a moving "run k/N" line */
+    int dma_latency_fd; /* /dev/cpu_dma_latency held at 0 while open; -1 */
     /* where flags rows save: a RAM-backed directory unless --downloads disk */
-    char downloads_root[PATH_MAX];  /* "" when no flags row saves */
-    char downloads_fs[32];          /* its file system: tmpfs, ext4, ... */
+    char downloads_root[PATH_MAX]; /* "" when no flags row saves */
+    char downloads_fs[32];         /* its file system: tmpfs, ext4, ... */
     bool downloads_ram;
     /* how much to trust the run as a whole */
     struct noise_run noise;
@@ -158,12 +153,12 @@ struct run {
 
 /* run_workloads.c: the harness's side of a workload. */
 struct run_workload {
-    const char *name;               /* as in lib/workload.c */
+    const char *name; /* as in lib/workload.c */
     /* Push the workload's own options for c's command (after its name, before --json). */
     int (*args)(const struct run *r, const struct group *g, struct config *c, struct args *a);
     /* The bound c's median cannot beat, in seconds; NaN when none is known. */
     double (*limit)(const struct run *r, const struct config *c);
-    bool needs_calibration;         /* limit uses g->calib_bps, measured once per group */
+    bool needs_calibration;                /* limit uses g->calib_bps, measured once per group */
     size_t calib_bytes, quick_calib_bytes; /* the buffer that measurement hashes */
 };
 

@@ -22,7 +22,8 @@ static void usage_error(const char *fmt, const char *arg)
 
 void run_usage(FILE *f)
 {
-    fprintf(f,
+    fprintf(
+        f,
         "usage: concbench run [--workload flags,sha] [--drivers sequential,threadpool,...]\n"
         "                     [--profile LOCAL,DELAY,ERROR] [--sweep m=1,10,100] [--sweep w=1,2]\n"
         "                     [--runs N] [--warmup N] [--quick] [--delay MS] [--seed N]\n"
@@ -80,8 +81,8 @@ void run_usage(FILE *f)
         "\n"
         "Exit: 0 every row validated, 1 a MISMATCH or FAILED row (or could not run),\n"
         "2 bad usage, 130/143 interrupted (flagd and the drivers are stopped first).\n",
-        RUN_DEFAULT_RUNS, RUN_QUICK_RUNS, RUN_DEFAULT_WARMUP, RUN_QUICK_WARMUP,
-        RUN_QUICK_DELAY_MS, RUN_DEFAULT_DELAY_MS, RUN_DEFAULT_SEED, RUN_DEFAULT_OUT, RUN_DEFAULT_TIMEOUT_S);
+        RUN_DEFAULT_RUNS, RUN_QUICK_RUNS, RUN_DEFAULT_WARMUP, RUN_QUICK_WARMUP, RUN_QUICK_DELAY_MS,
+        RUN_DEFAULT_DELAY_MS, RUN_DEFAULT_SEED, RUN_DEFAULT_OUT, RUN_DEFAULT_TIMEOUT_S);
 }
 
 /* A whole number in [0, max] (lib/num.h's sign rule). */
@@ -94,7 +95,7 @@ static bool parse_ulong(const char *s, unsigned long long max, unsigned long lon
 static bool valid_name(const char *s)
 {
     size_t n = strlen(s);
-    return n > 0 && n < sizeof ((struct driver_spec *)0)->name &&
+    return n > 0 && n < sizeof((struct driver_spec *)0)->name &&
            strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") == n;
 }
 
@@ -216,36 +217,52 @@ static int parse_override(struct run_options *o, const char *arg)
 }
 
 enum {
-    OPT_WORKLOAD = 256, OPT_DRIVERS, OPT_PROFILE, OPT_SWEEP, OPT_RUNS, OPT_WARMUP,
-    OPT_SERVER, OPT_OUT, OPT_QUICK, OPT_MARKDOWN, OPT_DELAY, OPT_SEED, OPT_TIMER,
-    OPT_DRIVER_PATH, OPT_FLAGD, OPT_TIMEOUT, OPT_DOWNLOADS, OPT_COLOR, OPT_CPU_IDLE,
+    OPT_WORKLOAD = 256,
+    OPT_DRIVERS,
+    OPT_PROFILE,
+    OPT_SWEEP,
+    OPT_RUNS,
+    OPT_WARMUP,
+    OPT_SERVER,
+    OPT_OUT,
+    OPT_QUICK,
+    OPT_MARKDOWN,
+    OPT_DELAY,
+    OPT_SEED,
+    OPT_TIMER,
+    OPT_DRIVER_PATH,
+    OPT_FLAGD,
+    OPT_TIMEOUT,
+    OPT_DOWNLOADS,
+    OPT_COLOR,
+    OPT_CPU_IDLE,
 };
 
 /* 0 run, 1 help printed, -1 bad usage (message printed). */
 int run_parse_options(int argc, char **argv, struct run_options *o)
 {
     static const struct option longopts[] = {
-        { "workload", required_argument, NULL, OPT_WORKLOAD },
-        { "drivers", required_argument, NULL, OPT_DRIVERS },
-        { "profile", required_argument, NULL, OPT_PROFILE },
-        { "sweep", required_argument, NULL, OPT_SWEEP },
-        { "runs", required_argument, NULL, OPT_RUNS },
-        { "warmup", required_argument, NULL, OPT_WARMUP },
-        { "server", required_argument, NULL, OPT_SERVER },
-        { "out", required_argument, NULL, OPT_OUT },
-        { "quick", no_argument, NULL, OPT_QUICK },
-        { "markdown", no_argument, NULL, OPT_MARKDOWN },
-        { "delay", required_argument, NULL, OPT_DELAY },
-        { "seed", required_argument, NULL, OPT_SEED },
-        { "timer", required_argument, NULL, OPT_TIMER },
-        { "driver-path", required_argument, NULL, OPT_DRIVER_PATH },
-        { "flagd", required_argument, NULL, OPT_FLAGD },
-        { "timeout", required_argument, NULL, OPT_TIMEOUT },
-        { "downloads", required_argument, NULL, OPT_DOWNLOADS },
-        { "color", required_argument, NULL, OPT_COLOR },
-        { "cpu-idle", required_argument, NULL, OPT_CPU_IDLE },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+        {"workload", required_argument, NULL, OPT_WORKLOAD},
+        {"drivers", required_argument, NULL, OPT_DRIVERS},
+        {"profile", required_argument, NULL, OPT_PROFILE},
+        {"sweep", required_argument, NULL, OPT_SWEEP},
+        {"runs", required_argument, NULL, OPT_RUNS},
+        {"warmup", required_argument, NULL, OPT_WARMUP},
+        {"server", required_argument, NULL, OPT_SERVER},
+        {"out", required_argument, NULL, OPT_OUT},
+        {"quick", no_argument, NULL, OPT_QUICK},
+        {"markdown", no_argument, NULL, OPT_MARKDOWN},
+        {"delay", required_argument, NULL, OPT_DELAY},
+        {"seed", required_argument, NULL, OPT_SEED},
+        {"timer", required_argument, NULL, OPT_TIMER},
+        {"driver-path", required_argument, NULL, OPT_DRIVER_PATH},
+        {"flagd", required_argument, NULL, OPT_FLAGD},
+        {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"downloads", required_argument, NULL, OPT_DOWNLOADS},
+        {"color", required_argument, NULL, OPT_COLOR},
+        {"cpu-idle", required_argument, NULL, OPT_CPU_IDLE},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     memset(o, 0, sizeof *o);
     o->out_dir = RUN_DEFAULT_OUT;
@@ -278,7 +295,7 @@ int run_parse_options(int argc, char **argv, struct run_options *o)
                 return -1;
             break;
         case OPT_PROFILE: {
-            static const char *const names[] = { "LOCAL", "DELAY", "ERROR" };
+            static const char *const names[] = {"LOCAL", "DELAY", "ERROR"};
             memset(o->profile, 0, sizeof o->profile);
             if (parse_list(optarg, "profile", o->profile, names, SERVER_PROFILES, true))
                 return -1;
@@ -319,12 +336,8 @@ int run_parse_options(int argc, char **argv, struct run_options *o)
             }
             o->out_dir = optarg;
             break;
-        case OPT_QUICK:
-            o->quick = true;
-            break;
-        case OPT_MARKDOWN:
-            o->markdown = true;
-            break;
+        case OPT_QUICK: o->quick = true; break;
+        case OPT_MARKDOWN: o->markdown = true; break;
         case OPT_DELAY:
             if (!parse_ulong(optarg, 60000, &v) || v == 0) {
                 usage_error("--delay takes milliseconds 1..60000, not '%s'", optarg);
@@ -341,7 +354,8 @@ int run_parse_options(int argc, char **argv, struct run_options *o)
             o->seed = v;
             break;
         case OPT_TIMER:
-            if (strcmp(optarg, "auto") && strcmp(optarg, "hyperfine") && strcmp(optarg, "builtin")) {
+            if (strcmp(optarg, "auto") && strcmp(optarg, "hyperfine") &&
+                strcmp(optarg, "builtin")) {
                 usage_error("--timer takes auto, hyperfine or builtin, not '%s'", optarg);
                 return -1;
             }
@@ -351,9 +365,7 @@ int run_parse_options(int argc, char **argv, struct run_options *o)
             if (parse_override(o, optarg))
                 return -1;
             break;
-        case OPT_FLAGD:
-            o->flagd_path = optarg;
-            break;
+        case OPT_FLAGD: o->flagd_path = optarg; break;
         case OPT_TIMEOUT:
             if (!parse_ulong(optarg, 86400, &v) || v == 0) {
                 usage_error("--timeout takes seconds 1..86400, not '%s'", optarg);
@@ -382,12 +394,8 @@ int run_parse_options(int argc, char **argv, struct run_options *o)
             }
             o->downloads = optarg;
             break;
-        case 'h':
-            run_usage(stdout);
-            return 1;
-        default:
-            usage_error("unknown or incomplete option '%s'", argv[optind - 1]);
-            return -1;
+        case 'h': run_usage(stdout); return 1;
+        default: usage_error("unknown or incomplete option '%s'", argv[optind - 1]); return -1;
         }
     }
     if (optind < argc) {

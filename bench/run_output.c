@@ -38,11 +38,12 @@ static char *join_times(const double *t, size_t n)
 void run_print_noise(FILE *f, const struct run *r, bool markdown)
 {
     const struct noise_run *n = &r->noise;
-    fprintf(f, "%sRun noise: %s%s%s — load %.2f → %.2f; one core's OpenSSL SHA-256 %.0f → %.0f "
+    fprintf(f,
+            "%sRun noise: %s%s%s — load %.2f → %.2f; one core's OpenSSL SHA-256 %.0f → %.0f "
             "MB/s; other processes %.0f%% of the machine; CPU idle states %s\n",
             markdown ? "\n" : "\n", r->run_noisy ? "NOISY" : "ok", r->run_noisy ? ": " : "",
-            r->run_noise_why, n->load_start, n->load_end, n->calib_start_mbps,
-            n->calib_end_mbps, n->foreign_pct,
+            r->run_noise_why, n->load_start, n->load_end, n->calib_start_mbps, n->calib_end_mbps,
+            n->foreign_pct,
             strcmp(r->o.cpu_idle, "shallow") == 0 ? "shallow (cpu_dma_latency 0)" : "deep");
 }
 
@@ -157,9 +158,8 @@ static char *bench_json(const struct results_row *rows, size_t n)
                  results_num(row, RC_SPEEDUP, &speedup) ? results_get(row, RC_SPEEDUP) : "?",
                  results_get(row, RC_ITEMS), results_get(row, RC_VERDICT),
                  results_get(row, RC_RUNS));
-        json_array_append_new(arr, json_pack("{s:s, s:s, s:f, s:s, s:s}", "name", name,
-                                             "unit", "s", "value", median, "range", range,
-                                             "extra", extra));
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:f, s:s, s:s}", "name", name, "unit", "s",
+                                             "value", median, "range", range, "extra", extra));
     }
     char *text = json_dumps(arr, JSON_INDENT(2) | JSON_REAL_PRECISION(9));
     json_decref(arr);
@@ -222,10 +222,11 @@ int run_write_results(struct run *r, const struct results_row *rows, size_t n)
     if (!(f = open_memstream(&buf, &len)))
         goto oom;
     const struct env_info *e = &r->env;
-    fprintf(f, "# concbench %s\n\n%s · %s · %u cores · %s · %s · libcurl %s · OpenSSL %s · "
-            "commit %s · timer %s · %u runs after %u warm-up\n\n", r->run_id, e->date, e->host,
-            e->cores, e->cpu_model, e->kernel, e->libcurl, e->openssl, e->git_commit,
-            r->hyperfine[0] ? "hyperfine -N" : "builtin", r->o.runs, r->o.warmup);
+    fprintf(f,
+            "# concbench %s\n\n%s · %s · %u cores · %s · %s · libcurl %s · OpenSSL %s · "
+            "commit %s · timer %s · %u runs after %u warm-up\n\n",
+            r->run_id, e->date, e->host, e->cores, e->cpu_model, e->kernel, e->libcurl, e->openssl,
+            e->git_commit, r->hyperfine[0] ? "hyperfine -N" : "builtin", r->o.runs, r->o.warmup);
     table_print_results(f, rows, n, true);
     if (commit_stream(f, &buf, &len, out, name) != 0)
         return -1;

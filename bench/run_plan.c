@@ -9,8 +9,8 @@
 
 #include "text.h"
 
-static const char *const default_drivers[] = { "sequential", "threadpool", "processpool",
-                                               "coroutine" };
+static const char *const default_drivers[] = {"sequential", "threadpool", "processpool",
+                                              "coroutine"};
 #define N_DEFAULT_DRIVERS (sizeof default_drivers / sizeof default_drivers[0])
 
 int run_args_push(struct args *a, const char *s)
@@ -75,15 +75,17 @@ int run_resolve_drivers(struct run *r)
             }
         }
         if (missing[0])
-            fprintf(stderr, "concbench: run: not built yet, skipped: %s (looked in %s)\n",
-                    missing, r->bin_dir);
+            fprintf(stderr, "concbench: run: not built yet, skipped: %s (looked in %s)\n", missing,
+                    r->bin_dir);
     }
     for (size_t i = 0; i < o->n_drivers; i++) {
         struct driver_spec *d = &o->drivers[i];
         run_driver_path(r, d->name, d->path, sizeof d->path);
         if (!run_executable(d->path)) {
-            fprintf(stderr, "concbench: run: driver %s: %s is missing or not executable "
-                    "(not built? run make)\n", d->name, d->path);
+            fprintf(stderr,
+                    "concbench: run: driver %s: %s is missing or not executable "
+                    "(not built? run make)\n",
+                    d->name, d->path);
             return -1;
         }
     }
@@ -106,7 +108,7 @@ static int workload_args(const struct run *r, const struct group *g, struct conf
     rc |= g->rw->args(r, g, c, a);
     rc |= run_args_push(a, "--json");
     if (c->sweep_key) {
-        char opt[4] = { '-', c->sweep_key, '\0' }, val[32];
+        char opt[4] = {'-', c->sweep_key, '\0'}, val[32];
         text_fmt(val, sizeof val, "%ld", c->sweep_value);
         rc |= run_args_push(a, opt);
         rc |= run_args_push(a, val);
@@ -139,8 +141,8 @@ static int add_config(struct run *r, struct group *g, const struct driver_spec *
     return workload_args(r, g, c, &c->argv);
 }
 
-static struct group *add_group(struct run *r, const struct workload_def *def,
-                               const char *profile, const char *url, double delay_ms)
+static struct group *add_group(struct run *r, const struct workload_def *def, const char *profile,
+                               const char *url, double delay_ms)
 {
     struct group *g = &r->groups[r->n_groups++];
     memset(g, 0, sizeof *g);
@@ -194,8 +196,10 @@ int run_plan_configs(struct run *r)
                 return -1;
             }
             if (gi == 0)
-                fprintf(stderr, "concbench: run: --drivers leaves out %s: it is timed anyway, "
-                        "as the reference for validation and speedups\n", REFERENCE_DRIVER);
+                fprintf(stderr,
+                        "concbench: run: --drivers leaves out %s: it is timed anyway, "
+                        "as the reference for validation and speedups\n",
+                        REFERENCE_DRIVER);
             if (add_config(r, g, ref, 0, 0) != 0)
                 return -1;
         }

@@ -9,14 +9,13 @@
 #include "limit.h"
 #include "text.h"
 
-#define RUN_SHA_JOBS "12"       /* the drivers' default job count */
-#define RUN_SHA_SIZE_MIB 16     /* 192 MiB in all: hashing, not start-up, dominates */
+#define RUN_SHA_JOBS "12"   /* the drivers' default job count */
+#define RUN_SHA_SIZE_MIB 16 /* 192 MiB in all: hashing, not start-up, dominates */
 #define RUN_QUICK_SHA_SIZE_MIB 4
-#define RUN_SITE_PAGES "1000"   /* flagd's --site-pages: make bench crawls 1,000 pages */
+#define RUN_SITE_PAGES "1000" /* flagd's --site-pages: make bench crawls 1,000 pages */
 #define RUN_QUICK_SITE_PAGES "100"
 
-static int flags_args(const struct run *r, const struct group *g, struct config *c,
-                      struct args *a)
+static int flags_args(const struct run *r, const struct group *g, struct config *c, struct args *a)
 {
     int rc = 0;
     /* Full: the book's 194 codes everywhere. Quick: 20 codes where each costs a delay, so
@@ -41,8 +40,7 @@ static double flags_limit(const struct run *r, const struct config *c)
     return limit_delay_s(g->delay_ms / 1e3, (size_t)c->rec.items, (unsigned)c->rec.concurrency);
 }
 
-static int sha_args(const struct run *r, const struct group *g, struct config *c,
-                    struct args *a)
+static int sha_args(const struct run *r, const struct group *g, struct config *c, struct args *a)
 {
     (void)g;
     (void)c;
@@ -63,14 +61,13 @@ static int sha_args(const struct run *r, const struct group *g, struct config *c
 static double sha_limit(const struct run *r, const struct config *c)
 {
     const struct record *rec = &c->rec;
-    double total = rec->bytes > 0 ? (double)rec->bytes
-                                  : (double)rec->items * (double)rec->size_bytes;
+    double total =
+        rec->bytes > 0 ? (double)rec->bytes : (double)rec->items * (double)rec->size_bytes;
     return limit_sha_s(total, c->g->calib_bps, (unsigned)rec->workers, r->env.cores);
 }
 
 /* crawl: flagd's whole site from /site/ (its size is flagd's --site-pages, run_site_pages). */
-static int crawl_args(const struct run *r, const struct group *g, struct config *c,
-                      struct args *a)
+static int crawl_args(const struct run *r, const struct group *g, struct config *c, struct args *a)
 {
     (void)r;
     (void)c;
@@ -88,8 +85,8 @@ static double crawl_limit(const struct run *r, const struct config *c)
     const struct group *g = c->g;
     if (strcmp(g->profile, "DELAY") != 0 || !isfinite(g->delay_ms))
         return NAN;
-    double by_width = limit_delay_s(g->delay_ms / 1e3, (size_t)c->rec.done,
-                                    (unsigned)c->rec.concurrency);
+    double by_width =
+        limit_delay_s(g->delay_ms / 1e3, (size_t)c->rec.done, (unsigned)c->rec.concurrency);
     double by_depth = g->delay_ms / 1e3 * (double)(c->rec.depth + 1);
     return isfinite(by_width) && by_width > by_depth ? by_width : by_depth;
 }
@@ -100,11 +97,14 @@ const char *run_site_pages(const struct run *r)
 }
 
 static const struct run_workload table[] = {
-    { .name = "flags", .args = flags_args, .limit = flags_limit },
-    { .name = "sha", .args = sha_args, .limit = sha_limit, .needs_calibration = true,
-      .calib_bytes = (size_t)RUN_SHA_SIZE_MIB << 20,
-      .quick_calib_bytes = (size_t)RUN_QUICK_SHA_SIZE_MIB << 20 },
-    { .name = "crawl", .args = crawl_args, .limit = crawl_limit },
+    {.name = "flags", .args = flags_args, .limit = flags_limit},
+    {.name = "sha",
+     .args = sha_args,
+     .limit = sha_limit,
+     .needs_calibration = true,
+     .calib_bytes = (size_t)RUN_SHA_SIZE_MIB << 20,
+     .quick_calib_bytes = (size_t)RUN_QUICK_SHA_SIZE_MIB << 20},
+    {.name = "crawl", .args = crawl_args, .limit = crawl_limit},
 };
 
 const struct run_workload *run_workload_find(const char *name)

@@ -15,7 +15,7 @@
 #include "text.h"
 #include "stop.h"
 
-static const char *const profile_names[SERVER_PROFILES] = { "LOCAL", "DELAY", "ERROR" };
+static const char *const profile_names[SERVER_PROFILES] = {"LOCAL", "DELAY", "ERROR"};
 
 int server_profile_parse(const char *label)
 {
@@ -47,7 +47,7 @@ int server_start(struct server *s, char *const argv[], const char *log_path, cha
 {
     memset(s, 0, sizeof *s);
     s->out_fd = -1;
-    struct spawn_io io = { .stderr_path = log_path, .stdout_pipe = 1 };
+    struct spawn_io io = {.stderr_path = log_path, .stdout_pipe = 1};
     if (spawn_start(argv, &io, &s->pid, &s->out_fd, err, errlen) != 0) {
         s->pid = 0;
         return -1;
@@ -67,7 +67,7 @@ int server_start(struct server *s, char *const argv[], const char *log_path, cha
             why = "timeout";
             break;
         }
-        struct pollfd p = { .fd = s->out_fd, .events = POLLIN };
+        struct pollfd p = {.fd = s->out_fd, .events = POLLIN};
         int k = poll(&p, 1, left > 0.2 ? 200 : (int)(left * 1000) + 1);
         if (k < 0 && errno == EINTR)
             continue;
@@ -102,8 +102,7 @@ int server_start(struct server *s, char *const argv[], const char *log_path, cha
         snprintf(err, errlen, "flagd did not announce its listeners within %.0f s%s%s",
                  SERVER_READY_TIMEOUT_S, tail[0] ? ": " : "", tail);
     else if (strcmp(why, "exited") == 0)
-        snprintf(err, errlen, "flagd exited before it was ready%s%s", tail[0] ? ": " : "",
-                 tail);
+        snprintf(err, errlen, "flagd exited before it was ready%s%s", tail[0] ? ": " : "", tail);
     else
         snprintf(err, errlen, "interrupted while flagd was starting");
     server_stop(s);

@@ -12,9 +12,9 @@
 enum server_profile { SERVER_LOCAL, SERVER_DELAY, SERVER_ERROR, SERVER_PROFILES };
 
 struct server {
-    pid_t pid;                                     /* 0 when not running */
-    int out_fd;                                    /* flagd's stdout, kept open until stop */
-    char url[SERVER_PROFILES][SERVER_URL_MAX];     /* base URLs, "" when not announced */
+    pid_t pid;                                 /* 0 when not running */
+    int out_fd;                                /* flagd's stdout, kept open until stop */
+    char url[SERVER_PROFILES][SERVER_URL_MAX]; /* base URLs, "" when not announced */
 };
 
 /* The profile named by label (LOCAL, DELAY, ERROR; case-insensitive), or -1. */
@@ -40,7 +40,6 @@ int server_stop(struct server *s);
 /* Whether a flag server someone else runs (--server URL) accepts connections: one TCP (and
  * TLS) connection through libcurl, at most SERVER_PROBE_TIMEOUT_S. 0, or -1 with libcurl's
  * reason in err ("Failed to connect to 127.0.0.1 port 9: Connection refused"). */
-__attribute__((warn_unused_result))
-int server_probe(const char *url, char *err, size_t errlen);
+__attribute__((warn_unused_result)) int server_probe(const char *url, char *err, size_t errlen);
 
 #endif

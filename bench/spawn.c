@@ -27,8 +27,7 @@ static int redirect(int fd, const char *path)
 {
     if (path && strcmp(path, "-") == 0)
         return 0;
-    int f = open(path ? path : "/dev/null", path ? O_WRONLY | O_CREAT | O_TRUNC : O_WRONLY,
-                 0644);
+    int f = open(path ? path : "/dev/null", path ? O_WRONLY | O_CREAT | O_TRUNC : O_WRONLY, 0644);
     if (f < 0)
         return -1;
     if (f != fd) {
@@ -39,12 +38,12 @@ static int redirect(int fd, const char *path)
     return 0;
 }
 
-int spawn_start(char *const argv[], const struct spawn_io *io, pid_t *pid, int *pipe_fd,
-                char *err, size_t errlen)
+int spawn_start(char *const argv[], const struct spawn_io *io, pid_t *pid, int *pipe_fd, char *err,
+                size_t errlen)
 {
     /* A close-on-exec pipe tells the parent whether exec worked: EOF means it did, an
      * errno value means it did not. */
-    int status_pipe[2], out_pipe[2] = { -1, -1 };
+    int status_pipe[2], out_pipe[2] = {-1, -1};
     if (pipe2(status_pipe, O_CLOEXEC) != 0) {
         snprintf(err, errlen, "pipe: %s", strerror(errno));
         return -1;
@@ -125,7 +124,7 @@ int spawn_start(char *const argv[], const struct spawn_io *io, pid_t *pid, int *
 
 static void sleep_ms(long ms)
 {
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
     nanosleep(&ts, NULL); /* EINTR just ends the nap early */
 }
 
@@ -194,7 +193,7 @@ int spawn_wait_ticking(pid_t pid, uint64_t deadline_ns, spawn_tick_fn *tick, voi
         if (tick)
             tick(arg);
         if (pfd >= 0) {
-            struct pollfd p = { .fd = pfd, .events = POLLIN };
+            struct pollfd p = {.fd = pfd, .events = POLLIN};
             poll(&p, 1, POLL_SLICE_MS * 5);
         } else {
             sleep_ms(POLL_SLICE_MS);
@@ -209,7 +208,7 @@ int spawn_capture(char *const argv[], const char *stderr_path, char *out, size_t
                   double timeout_s, char *err, size_t errlen)
 {
     uint64_t deadline = timeout_s > 0 ? clock_now_ns() + (uint64_t)(timeout_s * 1e9) : 0;
-    struct spawn_io io = { .stderr_path = stderr_path, .stdout_pipe = 1 };
+    struct spawn_io io = {.stderr_path = stderr_path, .stdout_pipe = 1};
     pid_t pid;
     int fd;
     if (spawn_start(argv, &io, &pid, &fd, err, errlen) != 0)
@@ -219,7 +218,7 @@ int spawn_capture(char *const argv[], const char *stderr_path, char *out, size_t
     for (;;) {
         if (stop_requested() || (deadline && clock_now_ns() > deadline))
             break;
-        struct pollfd p = { .fd = fd, .events = POLLIN };
+        struct pollfd p = {.fd = fd, .events = POLLIN};
         int k = poll(&p, 1, POLL_SLICE_MS * 10);
         if (k < 0 && errno == EINTR)
             continue;
@@ -256,8 +255,8 @@ void spawn_describe(int status, char *buf, size_t len)
     if (WIFEXITED(status))
         snprintf(buf, len, "exit %d", WEXITSTATUS(status));
     else if (WIFSIGNALED(status))
-        snprintf(buf, len, "killed by SIG%s", sigabbrev_np(WTERMSIG(status)) ?
-                 sigabbrev_np(WTERMSIG(status)) : "?");
+        snprintf(buf, len, "killed by SIG%s",
+                 sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(WTERMSIG(status)) : "?");
     else
         snprintf(buf, len, "status %d", status);
 }

@@ -15,14 +15,14 @@
 struct spawn_io {
     const char *stdout_path;
     const char *stderr_path;
-    int stdout_pipe;    /* nonzero: stdout into a pipe, its read end in *pipe_fd */
+    int stdout_pipe; /* nonzero: stdout into a pipe, its read end in *pipe_fd */
 };
 
 /* Start argv[0] (a path) in a new process group with io. 0 with *pid (and *pipe_fd when
  * asked), or -1 with a one-line message in err (the child's exec failure included: a
  * missing or non-executable program is reported here, not as an exit status). */
-int spawn_start(char *const argv[], const struct spawn_io *io, pid_t *pid, int *pipe_fd,
-                char *err, size_t errlen);
+int spawn_start(char *const argv[], const struct spawn_io *io, pid_t *pid, int *pipe_fd, char *err,
+                size_t errlen);
 
 /* Wait for pid. When concbench is asked to stop meanwhile (stop_requested()), terminate
  * the child's whole group first. Returns the wait status, or -1 when interrupted (the

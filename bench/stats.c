@@ -148,8 +148,8 @@ double stats_mann_whitney_p(const double *a, size_t na, const double *b, size_t 
     }
     free(all);
     double mean = (double)na * (double)nb / 2;
-    double var = (double)na * (double)nb / 12 *
-                 ((double)(n + 1) - tie_term / ((double)n * (double)(n - 1)));
+    double var =
+        (double)na * (double)nb / 12 * ((double)(n + 1) - tie_term / ((double)n * (double)(n - 1)));
     if (!(var > 0))
         return 1.0;
     double d = fabs(u - mean) - 0.5;
@@ -176,8 +176,8 @@ static double resampled_median(const struct stats_sample *s, double *buf, uint64
 }
 
 int stats_bootstrap_ratio_ci(const struct stats_sample *top, size_t n_top,
-                             const struct stats_sample *bottom, size_t n_bottom,
-                             double confidence, double *lo, double *hi)
+                             const struct stats_sample *bottom, size_t n_bottom, double confidence,
+                             double *lo, double *hi)
 {
     *lo = *hi = NAN;
     size_t most = 0;

@@ -7,7 +7,7 @@
 struct stats {
     size_t n;
     double median, min, max, mean;
-    double stddev;     /* sample standard deviation (n − 1), 0 for one value */
+    double stddev; /* sample standard deviation (n − 1), 0 for one value */
 };
 
 /* Summarise n values (n may be 0: everything NaN). x is not modified. 0, or -1 when out
@@ -38,8 +38,7 @@ struct stats_sample {
  * time change, new/base; for a speedup change, (seq_new · drv_base) / (drv_new · seq_base).
  * 0 with *lo, *hi set, or -1 (an empty sample, out of memory). */
 int stats_bootstrap_ratio_ci(const struct stats_sample *top, size_t n_top,
-                             const struct stats_sample *bottom, size_t n_bottom,
-                             double confidence, double *lo, double *hi)
-    __attribute__((warn_unused_result));
+                             const struct stats_sample *bottom, size_t n_bottom, double confidence,
+                             double *lo, double *hi) __attribute__((warn_unused_result));
 
 #endif

@@ -79,7 +79,7 @@ int table_color_choose(const char *when, FILE *f)
 /* The ANSI colour of a verdict cell, or NULL: red for what fails, yellow for noise. */
 static const char *verdict_color(const char *s)
 {
-    static const char *const red[] = { "REGRESSION", "MISMATCH", "FAILED", "NOISY" };
+    static const char *const red[] = {"REGRESSION", "MISMATCH", "FAILED", "NOISY"};
     for (size_t i = 0; i < sizeof red / sizeof red[0]; i++)
         if (strncmp(s, red[i], strlen(red[i])) == 0)
             return "\033[1;31m";
@@ -181,14 +181,19 @@ static void title(FILE *f, const struct results_row *r, bool markdown)
     /* A row with a buffer size is a hashing row (only a CPU-bound workload writes
      * size_bytes), so no workload is named here. */
     if (isfinite(size)) {
-        snprintf(what, sizeof what, "%.0f jobs × %.0f MiB · limit: bytes ÷ (one core's "
-                 "OpenSSL SHA-256 rate × min(workers, cores))", items, size / (1 << 20));
+        snprintf(what, sizeof what,
+                 "%.0f jobs × %.0f MiB · limit: bytes ÷ (one core's "
+                 "OpenSSL SHA-256 rate × min(workers, cores))",
+                 items, size / (1 << 20));
     } else if (strcmp(prof, "DELAY") == 0) {
         snprintf(what, sizeof what, "%.0f %s, every response delayed %.0f ms%s%s", items,
-                 items_word, delay, delay_limit ? " · limit: " : "", delay_limit ? delay_limit : "");
+                 items_word, delay, delay_limit ? " · limit: " : "",
+                 delay_limit ? delay_limit : "");
     } else if (strcmp(prof, "ERROR") == 0) {
-        snprintf(what, sizeof what, "%.0f %s, a quarter answer 5xx, half delayed "
-                 "%.0f ms", items, items_word, delay);
+        snprintf(what, sizeof what,
+                 "%.0f %s, a quarter answer 5xx, half delayed "
+                 "%.0f ms",
+                 items, items_word, delay);
     } else if (strcmp(prof, "LOCAL") == 0) {
         snprintf(what, sizeof what, "%.0f %s, no delay", items, items_word);
     } else {
@@ -198,8 +203,8 @@ static void title(FILE *f, const struct results_row *r, bool markdown)
     if (*fs) {
         size_t k = strlen(what);
         bool ram = strcmp(fs, "tmpfs") == 0 || strcmp(fs, "ramfs") == 0;
-        snprintf(what + k, sizeof what - k, " · files saved to %s%s, emptied before every run",
-                 fs, ram ? " (RAM)" : " (disk)");
+        snprintf(what + k, sizeof what - k, " · files saved to %s%s, emptied before every run", fs,
+                 ram ? " (RAM)" : " (disk)");
     }
     if (markdown)
         fprintf(f, "### %s%s%s\n\n%s\n\n", wl, *prof ? " · " : "", prof, what);
@@ -210,8 +215,8 @@ static void title(FILE *f, const struct results_row *r, bool markdown)
 static void print_group(FILE *f, const struct results_row *rows, size_t n, bool markdown)
 {
     static const char *const headers[] = {
-        "driver", "m/w", "runs", "median", "min–max", "CV%", "speedup", "% limit",
-        "CPU", "RSS", "ok/404/err", "verdict",
+        "driver",  "m/w",     "runs", "median", "min–max",    "CV%",
+        "speedup", "% limit", "CPU",  "RSS",    "ok/404/err", "verdict",
     };
     enum { N_COLS = sizeof headers / sizeof headers[0] };
     struct table t;
@@ -228,8 +233,8 @@ static void print_group(FILE *f, const struct results_row *rows, size_t n, bool 
     bool sha = strcmp(results_get(&rows[0], RC_WORKLOAD), "sha") == 0;
     for (size_t i = 0; i < n; i++) {
         const struct results_row *r = &rows[i];
-        char mw[32], median[32], range[80], lo[32], hi[32], cv[16], speedup[16], pct[16],
-            cpu[32], rss[32], counts[64], driver[96];
+        char mw[32], median[32], range[80], lo[32], hi[32], cv[16], speedup[16], pct[16], cpu[32],
+            rss[32], counts[64], driver[96];
         double x, y;
         const char *sw = results_get(r, RC_SWEEP_PARAM);
         if (*sw)
@@ -239,7 +244,8 @@ static void print_group(FILE *f, const struct results_row *rows, size_t n, bool 
             snprintf(driver, sizeof driver, "%s", results_get(r, RC_DRIVER));
         snprintf(mw, sizeof mw, "%s",
                  results_get(r, sha ? RC_WORKERS : RC_CONCURRENCY)[0]
-                     ? results_get(r, sha ? RC_WORKERS : RC_CONCURRENCY) : DASH);
+                     ? results_get(r, sha ? RC_WORKERS : RC_CONCURRENCY)
+                     : DASH);
         table_fmt_time(median, sizeof median, results_num(r, RC_MEDIAN_S, &x) ? x : NAN, ms);
         if (results_num(r, RC_MIN_S, &x) && results_num(r, RC_MAX_S, &y)) {
             snprintf(lo, sizeof lo, ms ? "%.1f" : "%.3f", ms ? x * 1e3 : x);
@@ -278,7 +284,7 @@ static void print_group(FILE *f, const struct results_row *rows, size_t n, bool 
         snprintf(verdict, sizeof verdict, "%s%s", results_get(r, RC_VERDICT),
                  strcmp(results_get(r, RC_NOISE), "noisy") == 0 ? " · noisy" : "");
         const char *cells[N_COLS] = {
-            driver, mw, *runs ? runs : DASH, median, range, cv, speedup, pct, cpu, rss,
+            driver, mw,      *runs ? runs : DASH, median, range, cv, speedup, pct, cpu, rss,
             counts, verdict,
         };
         table_add(&t, cells);
@@ -295,8 +301,7 @@ static void print_group(FILE *f, const struct results_row *rows, size_t n, bool 
             if (!notes && markdown)
                 fputc('\n', f);
             notes = true;
-            fprintf(f, "%s%s: %s — %s\n", markdown ? "- " : "  ",
-                    results_get(&rows[i], RC_DRIVER),
+            fprintf(f, "%s%s: %s — %s\n", markdown ? "- " : "  ", results_get(&rows[i], RC_DRIVER),
                     pass ? "noisy" : results_get(&rows[i], RC_VERDICT), why);
         }
     }

@@ -14,8 +14,8 @@
 struct table {
     size_t n_cols, n_rows, cap_rows;
     const char *const *headers;
-    const char *align;           /* one of 'l' / 'r' per column */
-    char **cells;                /* n_rows × n_cols */
+    const char *align; /* one of 'l' / 'r' per column */
+    char **cells;      /* n_rows × n_cols */
 };
 
 void table_init(struct table *t, const char *const *headers, const char *align, size_t n_cols);

@@ -30,7 +30,7 @@ char *timing_command_line(char *const *argv)
         if (i)
             *p++ = ' ';
         bool plain = *a != '\0' && strspn(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                              "0123456789_-./:=,+@%") == strlen(a);
+                                             "0123456789_-./:=,+@%") == strlen(a);
         if (plain) {
             p = stpcpy(p, a);
             continue;
@@ -123,12 +123,26 @@ static int run_hyperfine(const struct timing_request *q, struct timing_result *r
     snprintf(runs, sizeof runs, "%u", q->runs);
     snprintf(output, sizeof output, "--output=%s", q->output_path);
     char *argv[] = {
-        (char *)q->hyperfine, "-N", "--style", "none", "--warmup", warmup, "--runs", runs,
-        "--command-name", (char *)q->name, "--export-json", (char *)q->json_path, output,
-        prepare ? "--prepare" : "--", prepare ? prepare : cmd, prepare ? "--" : NULL,
-        prepare ? cmd : NULL, NULL,
+        (char *)q->hyperfine,
+        "-N",
+        "--style",
+        "none",
+        "--warmup",
+        warmup,
+        "--runs",
+        runs,
+        "--command-name",
+        (char *)q->name,
+        "--export-json",
+        (char *)q->json_path,
+        output,
+        prepare ? "--prepare" : "--",
+        prepare ? prepare : cmd,
+        prepare ? "--" : NULL,
+        prepare ? cmd : NULL,
+        NULL,
     };
-    struct spawn_io io = { .stdout_path = NULL, .stderr_path = q->log_path };
+    struct spawn_io io = {.stdout_path = NULL, .stderr_path = q->log_path};
     pid_t pid;
     int rc = spawn_start(argv, &io, &pid, NULL, err, errlen);
     free(cmd);
@@ -172,14 +186,14 @@ static int write_json(const struct timing_request *q, const double *t, size_t n,
         json_array_append_new(exit_codes, json_integer(codes[i]));
     }
     char *cmd = timing_command_line(q->argv);
-    json_t *r0 = json_pack("{s:s, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:o, s:o}",
-                           "command", q->name ? q->name : (cmd ? cmd : ""),
-                           "mean", st.mean, "stddev", st.stddev, "median", st.median,
-                           "user", user, "system", sys, "min", st.min, "max", st.max,
-                           "times", times, "exit_codes", exit_codes);
+    json_t *r0 = json_pack("{s:s, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:o, s:o}", "command",
+                           q->name ? q->name : (cmd ? cmd : ""), "mean", st.mean, "stddev",
+                           st.stddev, "median", st.median, "user", user, "system", sys, "min",
+                           st.min, "max", st.max, "times", times, "exit_codes", exit_codes);
     free(cmd);
     json_t *root = json_pack("{s:[o], s:s}", "results", r0, "timer", "concbench builtin");
-    int rc = root ? json_dump_file(root, q->json_path, JSON_INDENT(2) | JSON_REAL_PRECISION(9)) : -1;
+    int rc =
+        root ? json_dump_file(root, q->json_path, JSON_INDENT(2) | JSON_REAL_PRECISION(9)) : -1;
     json_decref(root);
     return rc;
 }
@@ -201,7 +215,7 @@ static int run_builtin(const struct timing_request *q, struct timing_result *res
     uint64_t deadline = deadline_of(q);
     for (size_t i = 0; i < total && rc == 0; i++) {
         if (q->prepare_argv) {
-            struct spawn_io pio = { .stdout_path = "/dev/null", .stderr_path = "/dev/null" };
+            struct spawn_io pio = {.stdout_path = "/dev/null", .stderr_path = "/dev/null"};
             pid_t ppid;
             if (spawn_start(q->prepare_argv, &pio, &ppid, NULL, err, errlen) != 0) {
                 rc = -1;
@@ -222,7 +236,7 @@ static int run_builtin(const struct timing_request *q, struct timing_result *res
         getrusage(RUSAGE_CHILDREN, &before);
         /* Every run's stdout goes to the file, truncated: the last one stays (as
          * hyperfine's --output FILE does). */
-        struct spawn_io io = { .stdout_path = q->output_path, .stderr_path = NULL };
+        struct spawn_io io = {.stdout_path = q->output_path, .stderr_path = NULL};
         pid_t pid;
         uint64_t t0 = clock_now_ns();
         if (spawn_start(q->argv, &io, &pid, NULL, err, errlen) != 0) {
@@ -282,8 +296,7 @@ void timing_result_free(struct timing_result *res)
     res->n_times = 0;
 }
 
-int timing_run(const struct timing_request *q, struct timing_result *res, char *err,
-               size_t errlen)
+int timing_run(const struct timing_request *q, struct timing_result *res, char *err, size_t errlen)
 {
     memset(res, 0, sizeof *res);
     if (q->runs == 0 || q->runs > TIMING_MAX_RUNS) {

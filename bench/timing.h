@@ -10,8 +10,8 @@
 #include "stats.h"
 
 struct timing_request {
-    char *const *argv;         /* the command, argv[0] a path */
-    const char *name;          /* hyperfine's --command-name */
+    char *const *argv; /* the command, argv[0] a path */
+    const char *name;  /* hyperfine's --command-name */
     unsigned warmup, runs;
     const char *json_path;     /* the raw record: hyperfine's --export-json, or its shape */
     const char *output_path;   /* the last run's stdout (hyperfine --output FILE) */
@@ -24,10 +24,10 @@ struct timing_request {
 };
 
 struct timing_result {
-    struct stats st;           /* over the timed runs, in seconds */
-    double user_s, sys_s;      /* mean CPU per run */
-    char why[256];             /* when the command failed: how */
-    double *times;             /* every timed run, seconds, in order (owned) */
+    struct stats st;      /* over the timed runs, in seconds */
+    double user_s, sys_s; /* mean CPU per run */
+    char why[256];        /* when the command failed: how */
+    double *times;        /* every timed run, seconds, in order (owned) */
     size_t n_times;
 };
 
@@ -41,8 +41,7 @@ void timing_result_free(struct timing_result *res);
  * TIMING_TIMED_OUT when the runs took longer than q->timeout_s together (everything was
  * stopped; res->why says either), or
  * -1 with err when it could not be timed at all (or concbench was interrupted). */
-int timing_run(const struct timing_request *q, struct timing_result *res, char *err,
-               size_t errlen);
+int timing_run(const struct timing_request *q, struct timing_result *res, char *err, size_t errlen);
 
 /* Read a hyperfine --export-json file (its first result) into res: statistics are
  * recomputed from "times". 0, or -1 with err. */

@@ -9,11 +9,11 @@ static const struct strategy coroutine = {
     .default_concurrency = 100, /* the book's 5 spared a public site; ours is local */
     .max_concurrency = 10000,
     .default_workers = 1,
-    .max_workers = 1,           /* one loop thread; sha --executor N hashes on N threads */
+    .max_workers = 1, /* one loop thread; sha --executor N hashes on N threads */
     .fixed_workers = 1,
     .has_executor = true,
     .run = coro_run_jobs,
-    .job_source = true,         /* crawl: -m workers on one coroutine queue */
+    .job_source = true, /* crawl: -m workers on one coroutine queue */
 };
 
 int main(int argc, char **argv)

@@ -20,12 +20,12 @@ static int run(const struct run_request *req, char *err, size_t errlen)
 
 static const struct strategy processpool = {
     .name = "processpool",
-    .default_concurrency = 20,                /* one process per download in flight */
+    .default_concurrency = 20, /* one process per download in flight */
     .max_concurrency = PROCPOOL_MAX_WORKERS,
-    .default_workers = 0,                     /* online CPUs */
+    .default_workers = 0, /* online CPUs */
     .max_workers = PROCPOOL_MAX_WORKERS,
     .run = run,
-    .job_source = true,         /* crawl: jobs discovered while running */
+    .job_source = true, /* crawl: jobs discovered while running */
 };
 
 int main(int argc, char **argv)

@@ -11,7 +11,7 @@ static const struct strategy sequential = {
     .fixed_workers = 1,
     .fixed_concurrency = 1,
     .run = sequential_run_jobs,
-    .job_source = true,         /* crawl: jobs discovered while running */
+    .job_source = true, /* crawl: jobs discovered while running */
 };
 
 int main(int argc, char **argv)

@@ -10,7 +10,7 @@ static const struct strategy threadpool = {
     .default_workers = 0,      /* online CPUs */
     .max_workers = 1000,
     .run = tpool_run_jobs,
-    .job_source = true,         /* crawl: jobs discovered while running */
+    .job_source = true, /* crawl: jobs discovered while running */
 };
 
 int main(int argc, char **argv)

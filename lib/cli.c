@@ -19,14 +19,15 @@
 
 #define CLI_MAX_TIMEOUT_S 3600.0
 #define CLI_MAX_JOBS 100000
-#define CLI_MAX_SIZE ((size_t)1 << 32)   /* 4 GiB per buffer */
+#define CLI_MAX_SIZE ((size_t)1 << 32)      /* 4 GiB per buffer */
 #define CLI_MAX_SEED 9223372036854775807ULL /* 2^63 - 1 */
-#define CLI_URL_SAMPLE_MAX 600                /* a base URL and a code's path */
-#define CLI_LOCAL_PORT 8000               /* the book's nginx; DELAY and ERROR follow it */
+#define CLI_URL_SAMPLE_MAX 600              /* a base URL and a code's path */
+#define CLI_LOCAL_PORT 8000                 /* the book's nginx; DELAY and ERROR follow it */
 
 void cli_usage(FILE *f, const struct strategy *s)
 {
-    fprintf(f,
+    fprintf(
+        f,
         "usage: %1$s flags [-a] [-e] [-l N] [-m N] [-s LOCAL|DELAY|ERROR|URL] [-o DIR] [-t SECONDS]\n"
         "       %1$*2$s       [--meta] [--repeat K] [--no-save] [--max-body SIZE] [--max-head SIZE] [-v] [--json] [CC ...]\n"
         "       %1$s [FLAGS OPTIONS] [CC ...]\n"
@@ -81,8 +82,10 @@ void cli_usage(FILE *f, const struct strategy *s)
         s->name, (int)strlen(s->name), s->default_concurrency, s->max_concurrency,
         s->fixed_concurrency ? " (accepted; this driver runs one at a time)" : "",
         FLAGS_DEFAULT_TIMEOUT_S,
-        s->has_executor ? "      --executor N  save files on N threads (default: one per CPU, at most 4; asyncio's to_thread)\n"
-                          "      --save-on-loop  save files on the loop thread instead, one at a time\n\n" : "\n",
+        s->has_executor
+            ? "      --executor N  save files on N threads (default: one per CPU, at most 4; asyncio's to_thread)\n"
+              "      --save-on-loop  save files on the loop thread instead, one at a time\n\n"
+            : "\n",
         SHA_DEFAULT_JOBS, s->max_workers,
         s->fixed_workers ? " (accepted; this driver uses one)" : "");
     if (s->has_executor)
@@ -102,9 +105,12 @@ int cli_parse_size(const char *s, size_t *out)
     unsigned shift = 0;
     if (*end) {
         switch (*end) {
-        case 'k': case 'K': shift = 10; break;
-        case 'm': case 'M': shift = 20; break;
-        case 'g': case 'G': shift = 30; break;
+        case 'k':
+        case 'K': shift = 10; break;
+        case 'm':
+        case 'M': shift = 20; break;
+        case 'g':
+        case 'G': shift = 30; break;
         default: return -EINVAL;
         }
         end++;
@@ -179,10 +185,14 @@ static const char *printable(const char *s, char *buf, size_t len)
     return buf;
 }
 
-#define BAD(...) do { snprintf(err, errlen, __VA_ARGS__); return -EINVAL; } while (0)
+#define BAD(...)                            \
+    do {                                    \
+        snprintf(err, errlen, __VA_ARGS__); \
+        return -EINVAL;                     \
+    } while (0)
 
-int cli_parse(int argc, char **argv, const struct strategy *s, struct cli_options *o,
-              char *err, size_t errlen)
+int cli_parse(int argc, char **argv, const struct strategy *s, struct cli_options *o, char *err,
+              size_t errlen)
 {
     memset(o, 0, sizeof *o);
     o->concurrency = s->default_concurrency;
@@ -237,7 +247,8 @@ int cli_parse(int argc, char **argv, const struct strategy *s, struct cli_option
         case OPT_META: o->meta = true; break;
         case OPT_NO_SAVE: o->no_save = true; break;
         case 'l':
-            if (parse_uint(a, 1, COUNTRIES_EVERY_COUNT, &v)) BAD("bad value for -l: '%s' (want 1 to %d)", a, COUNTRIES_EVERY_COUNT);
+            if (parse_uint(a, 1, COUNTRIES_EVERY_COUNT, &v))
+                BAD("bad value for -l: '%s' (want 1 to %d)", a, COUNTRIES_EVERY_COUNT);
             o->limit = v;
             break;
         case 'm':
@@ -257,7 +268,8 @@ int cli_parse(int argc, char **argv, const struct strategy *s, struct cli_option
             o->server = a;
             break;
         case 'o':
-            if (!*a) BAD("bad value for -o: '' (want a directory)");
+            if (!*a)
+                BAD("bad value for -o: '' (want a directory)");
             o->out_dir = a;
             break;
         case 't': {
@@ -265,31 +277,39 @@ int cli_parse(int argc, char **argv, const struct strategy *s, struct cli_option
             errno = 0;
             double t = strtod(a, &end);
             if (errno || *end || !isfinite(t) || t <= 0 || t > CLI_MAX_TIMEOUT_S)
-                BAD("bad value for -t: '%s' (want seconds, more than 0 and at most %.0f)", a, CLI_MAX_TIMEOUT_S);
+                BAD("bad value for -t: '%s' (want seconds, more than 0 and at most %.0f)", a,
+                    CLI_MAX_TIMEOUT_S);
             o->timeout_s = t;
             break;
         }
         case OPT_REPEAT:
-            if (parse_uint(a, 1, CLI_MAX_REPEAT, &v)) BAD("bad value for --repeat: '%s' (want 1 to %d)", a, CLI_MAX_REPEAT);
+            if (parse_uint(a, 1, CLI_MAX_REPEAT, &v))
+                BAD("bad value for --repeat: '%s' (want 1 to %d)", a, CLI_MAX_REPEAT);
             o->repeat = (unsigned)v;
             break;
         case OPT_MAX_BODY:
-            if (cli_parse_size(a, &o->max_body)) BAD("bad value for --max-body: '%s' (want a size like 64K or 1M)", a);
+            if (cli_parse_size(a, &o->max_body))
+                BAD("bad value for --max-body: '%s' (want a size like 64K or 1M)", a);
             break;
         case OPT_MAX_HEAD:
-            if (cli_parse_size(a, &o->max_head)) BAD("bad value for --max-head: '%s' (want a size like 16K or 64K)", a);
+            if (cli_parse_size(a, &o->max_head))
+                BAD("bad value for --max-head: '%s' (want a size like 16K or 64K)", a);
             break;
         case OPT_SAVE_ON_LOOP:
-            if (!s->has_executor) BAD("--save-on-loop is for the coroutine driver");
+            if (!s->has_executor)
+                BAD("--save-on-loop is for the coroutine driver");
             o->save_on_loop = true;
             break;
         case OPT_EXECUTOR:
-            if (!s->has_executor) BAD("--executor is for the coroutine driver");
-            if (parse_uint(a, 1, CLI_MAX_EXECUTOR, &v)) BAD("bad value for --executor: '%s' (want 1 to %d)", a, CLI_MAX_EXECUTOR);
+            if (!s->has_executor)
+                BAD("--executor is for the coroutine driver");
+            if (parse_uint(a, 1, CLI_MAX_EXECUTOR, &v))
+                BAD("bad value for --executor: '%s' (want 1 to %d)", a, CLI_MAX_EXECUTOR);
             o->executor = (unsigned)v;
             break;
         case 'j':
-            if (parse_uint(a, 1, CLI_MAX_JOBS, &v)) BAD("bad value for -j: '%s' (want 1 to %d)", a, CLI_MAX_JOBS);
+            if (parse_uint(a, 1, CLI_MAX_JOBS, &v))
+                BAD("bad value for -j: '%s' (want 1 to %d)", a, CLI_MAX_JOBS);
             o->jobs = v;
             break;
         case 'n':
@@ -297,33 +317,35 @@ int cli_parse(int argc, char **argv, const struct strategy *s, struct cli_option
                 BAD("bad value for -n: '%s' (want a size like 64K, 1M or 1G, at most 4G)", a);
             break;
         case 'w':
-            if (parse_uint(a, 1, CLI_MAX_ASKED, &v)) BAD("bad value for -w: '%s' (want a whole number from 1)", a);
+            if (parse_uint(a, 1, CLI_MAX_ASKED, &v))
+                BAD("bad value for -w: '%s' (want a whole number from 1)", a);
             o->workers_asked = v > s->max_workers ? (unsigned)v : 0;
             o->workers = v > s->max_workers ? s->max_workers : (unsigned)v;
             break;
         case OPT_SEED:
             /* up to 2^63 - 1: JSON's integers (jansson's json_int_t) are signed */
-            if (parse_uint(a, 0, CLI_MAX_SEED, &v)) BAD("bad value for --seed: '%s' (want a whole number up to %llu)", a, CLI_MAX_SEED);
+            if (parse_uint(a, 0, CLI_MAX_SEED, &v))
+                BAD("bad value for --seed: '%s' (want a whole number up to %llu)", a, CLI_MAX_SEED);
             o->seed = v;
             break;
         case OPT_MAX_PAGES:
-            if (parse_uint(a, 1, CRAWL_MAX_MAX_PAGES, &v)) BAD("bad value for --max-pages: '%s' (want 1 to %d)", a, CRAWL_MAX_MAX_PAGES);
+            if (parse_uint(a, 1, CRAWL_MAX_MAX_PAGES, &v))
+                BAD("bad value for --max-pages: '%s' (want 1 to %d)", a, CRAWL_MAX_MAX_PAGES);
             o->max_pages = (size_t)v;
             break;
         case OPT_MAX_DEPTH:
-            if (parse_uint(a, 0, CRAWL_NO_MAX_DEPTH - 1, &v)) BAD("bad value for --max-depth: '%s' (want a whole number from 0)", a);
+            if (parse_uint(a, 0, CRAWL_NO_MAX_DEPTH - 1, &v))
+                BAD("bad value for --max-depth: '%s' (want a whole number from 0)", a);
             o->max_depth = (uint32_t)v;
             break;
         case OPT_SAME_HOST: o->same_host = true; break;
         case OPT_DUMP:
-            if (!*a) BAD("bad value for --dump: '' (want a directory)");
+            if (!*a)
+                BAD("bad value for --dump: '' (want a directory)");
             o->dump_dir = a;
             break;
-        case 'h':
-            cli_usage(stdout, s);
-            return CLI_HELP;
-        case ':':
-            BAD("option %s needs a value", argv[optind - 1]);
+        case 'h': cli_usage(stdout, s); return CLI_HELP;
+        case ':': BAD("option %s needs a value", argv[optind - 1]);
         default:
             if (optopt && optopt < 256)
                 BAD("unknown option -%c for %s", optopt, wl->name);

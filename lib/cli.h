@@ -9,9 +9,9 @@
 #include "options.h"
 
 enum cli_exit {
-    CLI_EXIT_OK = 0,       /* the run completed (server errors are results) */
-    CLI_EXIT_FAIL = 1,     /* could not run */
-    CLI_EXIT_USAGE = 2,    /* bad arguments */
+    CLI_EXIT_OK = 0,    /* the run completed (server errors are results) */
+    CLI_EXIT_FAIL = 1,  /* could not run */
+    CLI_EXIT_USAGE = 2, /* bad arguments */
 };
 
 /* Parse results: 0 = run, CLI_HELP = --help was printed, -EINVAL = bad usage (message in
@@ -27,8 +27,8 @@ enum cli_exit {
 /* Parse argv (argv[1] is the workload, looked up in the workload table) for strategy s.
  * Returns 0, CLI_HELP (usage was printed to stdout) or -EINVAL with a one-line message in
  * err. Defaults come from s. */
-int cli_parse(int argc, char **argv, const struct strategy *s, struct cli_options *o,
-              char *err, size_t errlen) __attribute__((warn_unused_result));
+int cli_parse(int argc, char **argv, const struct strategy *s, struct cli_options *o, char *err,
+              size_t errlen) __attribute__((warn_unused_result));
 
 /* Print the usage of a driver to f. */
 void cli_usage(FILE *f, const struct strategy *s);

@@ -42,7 +42,7 @@
 #endif
 #endif
 
-#define CORO_PAINT 0xA5 /* fill byte for measuring stack depth */
+#define CORO_PAINT 0xA5           /* fill byte for measuring stack depth */
 #define CORO_QUEUE_FIRST_SLOTS 16 /* a queue's first ring; it doubles when full */
 
 /* ==================================================================================== */
@@ -56,7 +56,7 @@ struct ctx {
     ucontext_t uc;
     const void *stack_bottom; /* for ASan: the stack this context runs on */
     size_t stack_bytes;
-    void *tsan_fiber;         /* for TSan: this context's fiber (a task's: from ctx_make) */
+    void *tsan_fiber; /* for TSan: this context's fiber (a task's: from ctx_make) */
 };
 
 /* Prepare c to run entry() on [stack, stack + bytes) the first time it is switched to.
@@ -139,17 +139,17 @@ static void ctx_started(struct ctx *sched)
 
 /* What a suspended task waits on, so that coro_cancel can take it out. */
 enum coro_wait {
-    WAIT_NONE,                /* running, ready, or in a call that is no cancellation point */
-    WAIT_YIELD,               /* in coro_yield: already in the ready queue */
-    WAIT_FUTURE,              /* wait_on: the struct coro_future whose waiter it is */
-    WAIT_LIST,                /* wait_on: the struct coro_waitq it is linked into */
-    WAIT_JOIN,                /* wait_on: the struct coro whose joiner it is */
+    WAIT_NONE,   /* running, ready, or in a call that is no cancellation point */
+    WAIT_YIELD,  /* in coro_yield: already in the ready queue */
+    WAIT_FUTURE, /* wait_on: the struct coro_future whose waiter it is */
+    WAIT_LIST,   /* wait_on: the struct coro_waitq it is linked into */
+    WAIT_JOIN,   /* wait_on: the struct coro whose joiner it is */
 };
 
 struct coro {
     struct ctx ctx;
     struct coro_sched *sched;
-    coro_fn *fn;              /* a detached task's body, or NULL */
+    coro_fn *fn;               /* a detached task's body, or NULL */
     coro_result_fn *result_fn; /* a joinable task's body, or NULL */
     void *arg;
     struct coro *next, *prev; /* ready queue (next only), a wait list, the unjoined list,
@@ -157,16 +157,16 @@ struct coro {
     const char *where;        /* last suspension point */
     bool finished;
     bool joinable;
-    bool cancel_pending;      /* asked to stop; its next cancellation point says so */
-    bool cancelled;           /* asked to stop, ever (coro_cancelled) */
+    bool cancel_pending; /* asked to stop; its next cancellation point says so */
+    bool cancelled;      /* asked to stop, ever (coro_cancelled) */
     enum coro_wait wait;
     void *wait_on;
-    int wake_rc;              /* what the suspended call returns: 0, or -ECANCELED */
-    void *handoff;            /* a queue item: the one a getter is given, or a putter gives */
-    struct coro *joiner;      /* the task suspended in coro_join on this one */
-    long result;              /* a joinable task's return value */
-    char *stack;              /* lowest usable byte, just above the guard page */
-    unsigned valgrind_id;     /* valgrind's stack id */
+    int wake_rc;          /* what the suspended call returns: 0, or -ECANCELED */
+    void *handoff;        /* a queue item: the one a getter is given, or a putter gives */
+    struct coro *joiner;  /* the task suspended in coro_join on this one */
+    long result;          /* a joinable task's return value */
+    char *stack;          /* lowest usable byte, just above the guard page */
+    unsigned valgrind_id; /* valgrind's stack id */
 };
 
 struct coro_slab {
@@ -176,18 +176,18 @@ struct coro_slab {
 };
 
 struct coro_sched {
-    struct ctx main;                  /* the scheduler's own (thread) stack */
+    struct ctx main; /* the scheduler's own (thread) stack */
     struct coro *ready_head, *ready_tail;
     size_t ready;
-    struct coro *free;                /* finished tasks' stacks, ready for reuse */
+    struct coro *free; /* finished tasks' stacks, ready for reuse */
     size_t n_free;
-    struct coro *unjoined;            /* finished joinable tasks, until coro_join */
+    struct coro *unjoined; /* finished joinable tasks, until coro_join */
     size_t n_unjoined;
     struct coro_slab *slabs;
-    char *carve;                      /* next unused stack of the newest slab */
+    char *carve; /* next unused stack of the newest slab */
     size_t carve_left;
     size_t live;
-    size_t page_bytes, map_bytes;     /* per task, guard page included */
+    size_t page_bytes, map_bytes; /* per task, guard page included */
     bool paint;
     size_t high_water;
     uint64_t spawned, stacks_created, switches, slabs_mapped;
@@ -529,8 +529,7 @@ int coro_spawn(struct coro_sched *s, coro_fn *fn, void *arg, struct coro **out)
     return spawn(s, fn, NULL, arg, out);
 }
 
-int coro_spawn_joinable(struct coro_sched *s, coro_result_fn *fn, void *arg,
-                        struct coro **out)
+int coro_spawn_joinable(struct coro_sched *s, coro_result_fn *fn, void *arg, struct coro **out)
 {
     return spawn(s, NULL, fn, arg, out);
 }
@@ -617,12 +616,8 @@ bool coro_cancel(struct coro *t)
     case WAIT_FUTURE:
         ((struct coro_future *)t->wait_on)->waiter = NULL; /* resolving it wakes nobody */
         break;
-    case WAIT_LIST:
-        waitq_remove(t->wait_on, t);
-        break;
-    case WAIT_JOIN:
-        ((struct coro *)t->wait_on)->joiner = NULL;
-        break;
+    case WAIT_LIST: waitq_remove(t->wait_on, t); break;
+    case WAIT_JOIN: ((struct coro *)t->wait_on)->joiner = NULL; break;
     }
     wake(t, -ECANCELED);
     return true;

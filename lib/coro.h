@@ -44,27 +44,27 @@
 struct coro;       /* a task; opaque */
 struct coro_sched; /* the scheduler of one thread; opaque */
 
-typedef void coro_fn(void *arg);          /* a detached task's body */
-typedef long coro_result_fn(void *arg);   /* a joinable task's body: returns its result */
+typedef void coro_fn(void *arg);        /* a detached task's body */
+typedef long coro_result_fn(void *arg); /* a joinable task's body: returns its result */
 
 /* How to build a scheduler. Zeroed fields take the defaults. */
 struct coro_config {
-    size_t stack_bytes;   /* usable stack per task, rounded up to pages; 0 = default */
-    bool paint_stacks;    /* fill each stack with a pattern when it is mapped, so that
+    size_t stack_bytes; /* usable stack per task, rounded up to pages; 0 = default */
+    bool paint_stacks;  /* fill each stack with a pattern when it is mapped, so that
                            * coro_stats() can report the deepest use (tests, tuning) */
 };
 
 struct coro_stats {
-    size_t live;                 /* spawned and not finished */
-    size_t ready;                /* waiting to be resumed by coro_sched_run */
-    size_t unjoined;             /* joinable tasks finished and not yet joined (their
+    size_t live;                   /* spawned and not finished */
+    size_t ready;                  /* waiting to be resumed by coro_sched_run */
+    size_t unjoined;               /* joinable tasks finished and not yet joined (their
                                   * stacks stay taken until then) */
-    size_t stacks_mapped;        /* live + unjoined + free: the most tasks ever at once */
-    size_t stacks_free;          /* finished tasks' stacks, kept for the next spawns */
-    uint64_t spawned;            /* tasks ever spawned */
-    uint64_t stacks_created;     /* stacks carved: spawned - stacks_created were reuses */
-    uint64_t slabs_mapped;       /* mmap calls (one per CORO_SLAB_STACKS stacks) */
-    uint64_t switches;           /* context switches into tasks */
+    size_t stacks_mapped;          /* live + unjoined + free: the most tasks ever at once */
+    size_t stacks_free;            /* finished tasks' stacks, kept for the next spawns */
+    uint64_t spawned;              /* tasks ever spawned */
+    uint64_t stacks_created;       /* stacks carved: spawned - stacks_created were reuses */
+    uint64_t slabs_mapped;         /* mmap calls (one per CORO_SLAB_STACKS stacks) */
+    uint64_t switches;             /* context switches into tasks */
     size_t stack_high_water_bytes; /* deepest use of any stack (paint_stacks only, else 0) */
 };
 
@@ -93,8 +93,8 @@ int coro_spawn(struct coro_sched *s, coro_fn *fn, void *arg, struct coro **out)
  * whatever fn returned; by convention -ECANCELED), until coro_join(*out) takes them. Join
  * each such task once (or leave it to coro_sched_destroy). Returns 0 and *out (required;
  * valid until joined), or -ENOMEM. Callable from tasks and from the scheduler's thread. */
-int coro_spawn_joinable(struct coro_sched *s, coro_result_fn *fn, void *arg,
-                        struct coro **out) __attribute__((warn_unused_result));
+int coro_spawn_joinable(struct coro_sched *s, coro_result_fn *fn, void *arg, struct coro **out)
+    __attribute__((warn_unused_result));
 
 /* Resume ready tasks, in FIFO order, until none is ready (tasks made ready meanwhile run
  * too). Returns how many resumptions happened. Call from the scheduler's own stack only,
@@ -179,7 +179,7 @@ int coro_await_cancellable_at(struct coro_future *f, long *value, const char *wh
  * objects below embed it, and coro_cancel takes a task out of it. */
 struct coro_waitq {
     struct coro *head, *tail;
-    size_t n;                    /* how many wait (read-only outside coro.c) */
+    size_t n; /* how many wait (read-only outside coro.c) */
 };
 
 /* ------------------------------------------------------------------------------------ */
@@ -187,8 +187,8 @@ struct coro_waitq {
  * waited longest, so a task arriving later can never overtake a waiting one. */
 
 struct coro_sem {
-    long permits;                /* free permits (0 while anyone waits); read-only */
-    struct coro_waitq waiters;   /* private; waiters.n: how many wait */
+    long permits;              /* free permits (0 while anyone waits); read-only */
+    struct coro_waitq waiters; /* private; waiters.n: how many wait */
 };
 
 void coro_sem_init(struct coro_sem *sem, long permits);
@@ -220,9 +220,9 @@ void coro_sem_release(struct coro_sem *sem);
 struct coro_queue {
     /* private: read through the functions below */
     void **ring;
-    size_t slots, head, count;   /* ring length; index of the oldest item; items in it */
-    size_t capacity;             /* most items at once; 0 = unbounded */
-    size_t unfinished;           /* put and not yet task_done */
+    size_t slots, head, count; /* ring length; index of the oldest item; items in it */
+    size_t capacity;           /* most items at once; 0 = unbounded */
+    size_t unfinished;         /* put and not yet task_done */
     struct coro_waitq getters, putters, joiners;
 };
 
@@ -261,8 +261,7 @@ void coro_queue_task_done(struct coro_queue *q);
 /* From a task: suspend until every item ever put has been task_done (at once if so). A
  * cancellation point. Returns 0, or -ECANCELED. */
 #define coro_queue_join(q) coro_queue_join_at((q), CORO_HERE)
-int coro_queue_join_at(struct coro_queue *q, const char *where)
-    __attribute__((warn_unused_result));
+int coro_queue_join_at(struct coro_queue *q, const char *where) __attribute__((warn_unused_result));
 
 /* Items in q now (not counting those of putters still waiting for room). */
 size_t coro_queue_size(const struct coro_queue *q);

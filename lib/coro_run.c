@@ -17,20 +17,23 @@
 #include "stop.h"
 #include "threadpool.h"
 
-#define FD_RESERVE 64     /* descriptors besides one socket per transfer: stdio, epoll, the
+#define FD_RESERVE \
+    64 /* descriptors besides one socket per transfer: stdio, epoll, the
                            * eventfd, files being saved, curl's own */
-#define EXECUTOR_DEPTH 2  /* jobs without steps: jobs in flight per executor thread, so
+#define EXECUTOR_DEPTH \
+    2 /* jobs without steps: jobs in flight per executor thread, so
                            * that no worker idles while the loop hands it the next one */
-#define TO_THREAD_MAX 4   /* steps: default executor threads for blocking tails, at most (one
+#define TO_THREAD_MAX \
+    4 /* steps: default executor threads for blocking tails, at most (one
                            * per CPU; saves into one directory share its lock) */
 
 /* One job, from its spawn until the main task has collected its result. */
 struct job_task {
     struct run *run;
     size_t index;
-    bool dropped;             /* its work was cancelled by a stop: never finished, not reported */
+    bool dropped; /* its work was cancelled by a stop: never finished, not reported */
     struct job_result result;
-    struct job_task *next;    /* the done queue, then the free list */
+    struct job_task *next; /* the done queue, then the free list */
 };
 
 /* A job-in-flight state of the workload's steps (a transfer and its easy handle), reused
@@ -42,23 +45,23 @@ struct xfer {
 
 struct run {
     const struct run_request *req;
-    coro_fn *body;                    /* the task of one job */
-    coro_fn *main;                    /* the main task: main_task, or frontier_main */
+    coro_fn *body; /* the task of one job */
+    coro_fn *main; /* the main task: main_task, or frontier_main */
     struct coro_sched *sched;
     struct loop *loop;
-    struct tpool *pool;               /* --executor, or NULL */
-    void *state;                      /* no steps, no executor: the loop thread's state */
-    struct coro_sem permits;          /* jobs in flight (-m) */
+    struct tpool *pool;      /* --executor, or NULL */
+    void *state;             /* no steps, no executor: the loop thread's state */
+    struct coro_sem permits; /* jobs in flight (-m) */
     struct job_task *done_head, *done_tail, *free_tasks;
-    struct coro_future wakeup;        /* the main task sleeps here while nothing is done */
+    struct coro_future wakeup; /* the main task sleeps here while nothing is done */
     bool main_waiting;
     struct xfer *free_xfers;
-    unsigned in_flight;               /* steps: the most states alive at once */
+    unsigned in_flight; /* steps: the most states alive at once */
     size_t spawned, finished;
-    char err[256];                    /* set when the run could not go on */
+    char err[256]; /* set when the run could not go on */
     /* jobs discovered while running (req->source): the frontier and its workers */
-    struct coro_queue frontier;       /* job index + 1 (a queue item is never NULL) */
-    size_t next;                      /* jobs below this are in the frontier or done */
+    struct coro_queue frontier; /* job index + 1 (a queue item is never NULL) */
+    size_t next;                /* jobs below this are in the frontier or done */
     struct coro **workers;
     unsigned n_workers;
 };
@@ -184,7 +187,7 @@ static void xfers_free(struct run *r)
 }
 
 struct blocking_work {
-    struct loop_work lw;      /* first: the loop hands back &lw.work */
+    struct loop_work lw; /* first: the loop hands back &lw.work */
     const struct workload *w;
     void *st;
     struct job_result *out;
@@ -211,8 +214,8 @@ static bool steps_run(struct run *r, struct xfer *x, size_t index, struct job_re
     } while (next == JOB_NEXT_AGAIN); /* e.g. flags --meta: metadata.json, same handle */
     if (next == JOB_NEXT_BLOCKING) {
         if (r->pool) {
-            struct blocking_work bw = {.lw.work = {.fn = blocking_on_worker, .arg = &bw},
-                                       .w = w, .st = x->st, .out = res};
+            struct blocking_work bw = {
+                .lw.work = {.fn = blocking_on_worker, .arg = &bw}, .w = w, .st = x->st, .out = res};
             return loop_await_work(r->loop, &bw.lw) != 0;
         }
         w->steps->blocking(w, x->st, res);
@@ -368,8 +371,8 @@ static int run_tasks(struct run *r, unsigned concurrency, unsigned threads, bool
     }
     if ((rc = coro_sched_create(&r->sched, NULL, err, errlen)) != 0)
         goto fail_sched;
-    struct loop_config lc = {.max_connections = concurrency, .executor = r->pool,
-                             .executor_slots = concurrency};
+    struct loop_config lc = {
+        .max_connections = concurrency, .executor = r->pool, .executor_slots = concurrency};
     if ((rc = loop_create(&r->loop, r->sched, &lc, err, errlen)) != 0)
         goto fail_loop;
     coro_sem_init(&r->permits, concurrency);
@@ -466,8 +469,8 @@ static int run_frontier(const struct run_request *req, char *err, size_t errlen)
     int rc = check_nofile(concurrency, err, errlen);
     if (rc != 0)
         return rc;
-    struct run r = {.req = req, .body = steps_task, .main = frontier_main,
-                    .in_flight = concurrency};
+    struct run r = {
+        .req = req, .body = steps_task, .main = frontier_main, .in_flight = concurrency};
     if ((rc = coro_queue_init(&r.frontier, 0)) != 0) {
         snprintf(err, errlen, "out of memory for the frontier");
         return rc;

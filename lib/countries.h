@@ -9,11 +9,11 @@
 
 /* The selection asked for on the command line. */
 struct countries_query {
-    int all;              /* -a: the book's 194 codes */
-    int every;            /* -e: AA..ZZ */
-    char *const *args;    /* positional: codes ("br") or single letters ("B" = BA..BZ) */
+    int all;           /* -a: the book's 194 codes */
+    int every;         /* -e: AA..ZZ */
+    char *const *args; /* positional: codes ("br") or single letters ("B" = BA..BZ) */
     size_t n_args;
-    size_t limit;         /* -l: keep the first N after sorting; 0 = no limit */
+    size_t limit; /* -l: keep the first N after sorting; 0 = no limit */
 };
 
 /* Build the sorted, de-duplicated, upper-case code list. *codes is malloc'd (caller frees).

@@ -39,8 +39,8 @@
 #include "workload.h"
 
 #define CRAWL_BODY_INITIAL 4096
-#define CRAWL_URL_BYTES_AVG 256     /* the URL table's byte arena: this much per page */
-#define CRAWL_SET_INITIAL 1024      /* visited set slots, a power of two, grown at half full */
+#define CRAWL_URL_BYTES_AVG 256 /* the URL table's byte arena: this much per page */
+#define CRAWL_SET_INITIAL 1024  /* visited set slots, a power of two, grown at half full */
 #define CRAWL_LABEL_MAX 512
 
 /* Counters every worker (thread or process) updates: in a shared mapping. */
@@ -54,7 +54,7 @@ struct crawl_shared {
 struct crawl_run {
     /* configuration */
     char start_url[CRAWL_URL_MAX];
-    char origin[CRAWL_URL_MAX];     /* scheme://host:port, cut from labels */
+    char origin[CRAWL_URL_MAX]; /* scheme://host:port, cut from labels */
     size_t origin_len;
     struct crawl_scope scope;
     double timeout_s;
@@ -62,14 +62,14 @@ struct crawl_run {
     size_t max_pages;
     uint32_t max_depth;
     /* the URL table, shared with forked workers */
-    uint64_t *offsets;              /* max_pages: where URL i starts in arena */
+    uint64_t *offsets; /* max_pages: where URL i starts in arena */
     char *arena;
     size_t arena_cap, arena_used;
     struct crawl_shared *shared;
     /* the main thread's */
     struct job_source source;
-    uint32_t *depth;                /* max_pages: the depth each job was found at */
-    uint32_t *set;                  /* visited set: job index + 1, 0 = empty; open addressing */
+    uint32_t *depth; /* max_pages: the depth each job was found at */
+    uint32_t *set;   /* visited set: job index + 1, 0 = empty; open addressing */
     size_t set_cap;
     size_t collected;
     size_t max_frontier;
@@ -86,12 +86,12 @@ struct crawl_worker {
     size_t head_len;
     bool head_too_big;
     char curl_err[CURL_ERROR_SIZE];
-    size_t index;                   /* the job in progress */
-    const char *url;                /* its URL, in the run's table */
+    size_t index;    /* the job in progress */
+    const char *url; /* its URL, in the run's table */
 };
 
-__attribute__((format(printf, 2, 3)))
-static void set_reason(struct job_result *out, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void set_reason(struct job_result *out,
+                                                             const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -116,8 +116,8 @@ static struct {
     void (*free_doc)(xmlDocPtr);
     xmlChar *(*get_prop)(const xmlNode *, const xmlChar *);
     int (*strcasecmp)(const xmlChar *, const xmlChar *);
-    xmlFreeFunc *free;          /* libxml2's xmlFree is a variable holding a function */
-    char error[200];            /* why loading failed; "" when it worked */
+    xmlFreeFunc *free; /* libxml2's xmlFree is a variable holding a function */
+    char error[200];   /* why loading failed; "" when it worked */
 } xml;
 static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
 
@@ -141,8 +141,7 @@ static void xml_load(void)
 #undef XML_SYM
     if (!xml.init_parser || !xml.cleanup_parser || !xml.read_memory || !xml.root_element ||
         !xml.free_doc || !xml.get_prop || !xml.strcasecmp || !xml.free || !*xml.free) {
-        snprintf(xml.error, sizeof xml.error, "%s lacks a function the crawl needs",
-                 CRAWL_LIBXML2);
+        snprintf(xml.error, sizeof xml.error, "%s lacks a function the crawl needs", CRAWL_LIBXML2);
         return;
     }
     xml.init_parser();
@@ -268,15 +267,12 @@ static int blob_add(struct blob *b, const char *s)
 }
 
 /* Classify one href into b. */
-static int add_link(struct blob *b, const char *base, const char *href,
-                    const struct crawl_scope *s)
+static int add_link(struct blob *b, const char *base, const char *href, const struct crawl_scope *s)
 {
     char url[CRAWL_URL_MAX];
     b->found.links++;
     switch (crawl_resolve(base, href, s, url, sizeof url)) {
-    case CRAWL_LINK_FOLLOW:
-        b->found.n_urls++;
-        return blob_add(b, url);
+    case CRAWL_LINK_FOLLOW: b->found.n_urls++; return blob_add(b, url);
     case CRAWL_LINK_OTHER_SCHEME: b->found.other_schemes++; break;
     case CRAWL_LINK_OFFSITE: b->found.offsite++; break;
     default: b->found.bad++; break;
@@ -570,8 +566,8 @@ static void page_found(struct crawl_worker *t, const char *url, struct job_resul
         set_reason(out, "not HTML: %s", type ? type : "no Content-Type");
         return;
     }
-    if (EVP_Digest(t->body ? t->body : "", t->body_len, out->digest, NULL, EVP_sha256(),
-                   NULL) != 1) {
+    if (EVP_Digest(t->body ? t->body : "", t->body_len, out->digest, NULL, EVP_sha256(), NULL) !=
+        1) {
         out->outcome = JOB_ERROR;
         out->local_failure = 1;
         set_reason(out, "cannot hash the body (OpenSSL)");
@@ -580,8 +576,8 @@ static void page_found(struct crawl_worker *t, const char *url, struct job_resul
     char err[JOB_REASON_MAX];
     void *blob;
     uint32_t blob_len;
-    int rc = crawl_extract(t->body ? t->body : "", t->body_len, url, &c->scope, &blob,
-                           &blob_len, err, sizeof err);
+    int rc = crawl_extract(t->body ? t->body : "", t->body_len, url, &c->scope, &blob, &blob_len,
+                           err, sizeof err);
     if (rc != 0) {
         out->outcome = JOB_ERROR;
         set_reason(out, "%s", err);
@@ -632,8 +628,8 @@ static void crawl_start(const struct crawl_run *c, struct crawl_worker *t, size_
 
 /* The transfer ended with rc: classify into out. JOB_NEXT_BLOCKING for a page to parse
  * (crawl_parse), else the result is final. */
-static enum job_next crawl_finish(const struct crawl_run *c, struct crawl_worker *t,
-                                  CURLcode rc, struct job_result *out)
+static enum job_next crawl_finish(const struct crawl_run *c, struct crawl_worker *t, CURLcode rc,
+                                  struct job_result *out)
 {
     atomic_fetch_sub(&c->shared->in_flight, 1);
     memset(out, 0, sizeof *out);
@@ -819,8 +815,7 @@ static int crawl_setup(struct workload_plan *plan, const struct cli_options *o, 
     curl_free(host);
     curl_url_cleanup(u);
     if (rc != 0) {
-        snprintf(err, errlen, "bad start '%s' (want a path like /site/ or an http:// URL)",
-                 start);
+        snprintf(err, errlen, "bad start '%s' (want a path like /site/ or an http:// URL)", start);
         goto fail;
     }
     c->timeout_s = o->timeout_s;
@@ -892,13 +887,15 @@ static void crawl_label(const void *ctx, size_t index, char *buf, size_t len)
 static void crawl_summary(FILE *f, const struct workload_tally *t, const void *ctx)
 {
     const struct crawl_run *c = ctx;
-    fprintf(f, "%zu pages. %zu not found. %zu error%s. %llu links seen.\n", t->done,
-            t->not_found, t->errors, t->errors == 1 ? "" : "s", (unsigned long long)c->links);
+    fprintf(f, "%zu pages. %zu not found. %zu error%s. %llu links seen.\n", t->done, t->not_found,
+            t->errors, t->errors == 1 ? "" : "s", (unsigned long long)c->links);
     if (c->other_schemes || c->offsite || c->bad || c->past_depth || c->past_max)
-        fprintf(f, "Not followed: %llu other schemes, %llu off site, %llu bad, %llu past --max-depth, %llu past --max-pages.\n",
-                (unsigned long long)c->other_schemes, (unsigned long long)c->offsite,
-                (unsigned long long)c->bad, (unsigned long long)c->past_depth,
-                (unsigned long long)c->past_max);
+        fprintf(
+            f,
+            "Not followed: %llu other schemes, %llu off site, %llu bad, %llu past --max-depth, %llu past --max-pages.\n",
+            (unsigned long long)c->other_schemes, (unsigned long long)c->offsite,
+            (unsigned long long)c->bad, (unsigned long long)c->past_depth,
+            (unsigned long long)c->past_max);
 }
 
 static int cmp_str(const void *a, const void *b)

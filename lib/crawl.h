@@ -10,34 +10,34 @@
 
 #include "job.h"
 
-#define CRAWL_DEFAULT_START "/site/"      /* flagd's site (server/site.h) */
-#define CRAWL_DEFAULT_MAX_PAGES 200000    /* flagd's largest site, its 404s and some room */
+#define CRAWL_DEFAULT_START "/site/"   /* flagd's site (server/site.h) */
+#define CRAWL_DEFAULT_MAX_PAGES 200000 /* flagd's largest site, its 404s and some room */
 #define CRAWL_MAX_MAX_PAGES 1000000
-#define CRAWL_NO_MAX_DEPTH UINT32_MAX     /* --max-depth not given */
-#define CRAWL_URL_MAX 1024                /* a longer link is counted as bad, not followed */
+#define CRAWL_NO_MAX_DEPTH UINT32_MAX /* --max-depth not given */
+#define CRAWL_URL_MAX 1024            /* a longer link is counted as bad, not followed */
 #define CRAWL_HOST_MAX 256
 
 /* Which links a crawl follows: those on the start URL's host (any port), or with
  * --same-host on its host and port only. */
 struct crawl_scope {
-    char host[CRAWL_HOST_MAX];   /* lower case, as curl_url gives it */
-    char port[8];                /* the start's port, default port filled in */
-    bool same_port;              /* --same-host */
+    char host[CRAWL_HOST_MAX]; /* lower case, as curl_url gives it */
+    char port[8];              /* the start's port, default port filled in */
+    bool same_port;            /* --same-host */
 };
 
 /* What resolving one href gave. */
 enum crawl_link {
-    CRAWL_LINK_FOLLOW = 0,       /* http(s), in scope: out holds the absolute URL */
-    CRAWL_LINK_OTHER_SCHEME,     /* mailto:, javascript:, file:, ...: skipped and counted */
-    CRAWL_LINK_OFFSITE,          /* another host (or port with --same-host) */
-    CRAWL_LINK_BAD,              /* curl_url refused it, or it is over CRAWL_URL_MAX */
+    CRAWL_LINK_FOLLOW = 0,   /* http(s), in scope: out holds the absolute URL */
+    CRAWL_LINK_OTHER_SCHEME, /* mailto:, javascript:, file:, ...: skipped and counted */
+    CRAWL_LINK_OFFSITE,      /* another host (or port with --same-host) */
+    CRAWL_LINK_BAD,          /* curl_url refused it, or it is over CRAWL_URL_MAX */
 };
 
 /* What one page held, at the head of a job's output (job_result.output): the counts, then
  * n_urls NUL-terminated absolute URLs to follow, in document order (duplicates kept: the
  * main thread's visited set drops them). */
 struct crawl_found {
-    uint32_t links;              /* <a href> seen */
+    uint32_t links; /* <a href> seen */
     uint32_t other_schemes;
     uint32_t offsite;
     uint32_t bad;

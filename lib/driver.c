@@ -75,7 +75,8 @@ static unsigned fit_nofile(unsigned concurrency)
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
         return concurrency;
     rlim_t room = rl.rlim_cur > DRIVER_FD_RESERVE + DRIVER_FDS_PER_TRANSFER
-                      ? (rl.rlim_cur - DRIVER_FD_RESERVE) / DRIVER_FDS_PER_TRANSFER : 1;
+                      ? (rl.rlim_cur - DRIVER_FD_RESERVE) / DRIVER_FDS_PER_TRANSFER
+                      : 1;
     return (rlim_t)concurrency > room ? (unsigned)room : concurrency;
 }
 
@@ -99,12 +100,12 @@ static unsigned min_u(unsigned a, size_t b)
 
 /* How many workers and jobs in flight: -m sizes an I/O-bound workload (workers follow it),
  * -w a CPU-bound one; a strategy's fixed values win, and never more than there are jobs. */
-static void size_run(struct run_request *req, const struct cli_options *o,
-                     const struct strategy *s, enum workload_sizing sizing, size_t n_jobs)
+static void size_run(struct run_request *req, const struct cli_options *o, const struct strategy *s,
+                     enum workload_sizing sizing, size_t n_jobs)
 {
     if (sizing == WORKLOAD_BY_CONCURRENCY) {
-        req->concurrency = s->fixed_concurrency ? s->fixed_concurrency
-                                                : min_u(o->concurrency, n_jobs);
+        req->concurrency =
+            s->fixed_concurrency ? s->fixed_concurrency : min_u(o->concurrency, n_jobs);
         req->workers = s->fixed_workers ? s->fixed_workers : req->concurrency;
         return;
     }
@@ -127,11 +128,11 @@ int driver_main(int argc, char **argv, const struct strategy *s)
     const struct workload_def *def = o.workload;
     const char *wl = def->name;
     if (o.concurrency_asked)
-        fprintf(stderr, "%s: %s: -m %u is above this driver's maximum; using %u\n", s->name,
-                wl, o.concurrency_asked, o.concurrency);
+        fprintf(stderr, "%s: %s: -m %u is above this driver's maximum; using %u\n", s->name, wl,
+                o.concurrency_asked, o.concurrency);
     if (o.workers_asked)
-        fprintf(stderr, "%s: %s: -w %u is above this driver's maximum; using %u\n", s->name,
-                wl, o.workers_asked, o.workers);
+        fprintf(stderr, "%s: %s: -w %u is above this driver's maximum; using %u\n", s->name, wl,
+                o.workers_asked, o.workers);
     stop_install();
     raise_nofile();
     /* Past RLIMIT_FSIZE (ulimit -f), SIGXFSZ would kill us mid-write and leave a temporary
@@ -151,13 +152,17 @@ int driver_main(int argc, char **argv, const struct strategy *s)
         return CLI_EXIT_FAIL;
     }
     if (plan.source && !s->job_source) {
-        fprintf(stderr, "%s: %s: not yet supported by this strategy (its jobs are discovered while it runs)\n",
-                s->name, wl);
+        fprintf(
+            stderr,
+            "%s: %s: not yet supported by this strategy (its jobs are discovered while it runs)\n",
+            s->name, wl);
         def->teardown(&plan, true);
         return CLI_EXIT_FAIL;
     }
-    struct run_request req = {.workload = &plan.jobs, .verbose = o.verbose,
-                              .executor = o.executor, .blocking_on_loop = o.save_on_loop};
+    struct run_request req = {.workload = &plan.jobs,
+                              .verbose = o.verbose,
+                              .executor = o.executor,
+                              .blocking_on_loop = o.save_on_loop};
     size_run(&req, &o, s, def->sizing, plan.jobs.n_jobs);
     /* Past the open-file limit (ulimit -n), the transfers over it failed with EMFILE: blocking
      * workers are lowered to fit, with a note. The coroutine strategy (one thread, its own
@@ -165,20 +170,25 @@ int driver_main(int argc, char **argv, const struct strategy *s)
     if (def->sizing == WORKLOAD_BY_CONCURRENCY && !s->has_executor && !s->fixed_concurrency) {
         unsigned fit = fit_nofile(req.concurrency);
         if (fit < req.concurrency) {
-            fprintf(stderr, "%s: %s: -m %u needs more open files than the limit (ulimit -n) allows; using %u\n",
-                    s->name, wl, req.concurrency, fit);
+            fprintf(
+                stderr,
+                "%s: %s: -m %u needs more open files than the limit (ulimit -n) allows; using %u\n",
+                s->name, wl, req.concurrency, fit);
             req.concurrency = fit;
             req.workers = s->fixed_workers ? s->fixed_workers : fit;
         }
     }
     if (o.verbose && def->opening)
         def->opening(stderr, plan.ctx, &o, req.concurrency);
-    struct report_meta meta = {.driver = s->name, .workload = def, .workload_ctx = plan.ctx,
-                               .workers = req.workers, .concurrency = req.concurrency};
+    struct report_meta meta = {.driver = s->name,
+                               .workload = def,
+                               .workload_ctx = plan.ctx,
+                               .workers = req.workers,
+                               .concurrency = req.concurrency};
 
     struct report r;
-    if (report_init(&r, plan.jobs.n_jobs, o.verbose, isatty(STDERR_FILENO), def->label,
-                    plan.ctx) != 0) {
+    if (report_init(&r, plan.jobs.n_jobs, o.verbose, isatty(STDERR_FILENO), def->label, plan.ctx) !=
+        0) {
         fprintf(stderr, "%s: %s: out of memory\n", s->name, wl);
         def->teardown(&plan, false);
         return CLI_EXIT_FAIL;
@@ -210,8 +220,7 @@ int driver_main(int argc, char **argv, const struct strategy *s)
         for (size_t i = 0; i < r.total && !first; i++)
             if (r.seen[i])
                 first = &r.results[i];
-        fprintf(stderr, "%s: %s: cannot reach %s: %s\n", s->name, wl, plan.target,
-                first->reason);
+        fprintf(stderr, "%s: %s: cannot reach %s: %s\n", s->name, wl, plan.target, first->reason);
         undo = true; /* leave nothing behind */
         status = CLI_EXIT_FAIL;
     } else {
@@ -227,8 +236,10 @@ int driver_main(int argc, char **argv, const struct strategy *s)
         for (size_t i = 0; i < r.total; i++)
             renamed += r.seen[i] && r.results[i].renamed;
         if (renamed)
-            fprintf(stderr, "%s: %s: %zu file%s saved under a second name: the first held another job's file\n",
-                    s->name, wl, renamed, renamed == 1 ? "" : "s");
+            fprintf(
+                stderr,
+                "%s: %s: %zu file%s saved under a second name: the first held another job's file\n",
+                s->name, wl, renamed, renamed == 1 ? "" : "s");
         for (size_t i = 0; i < r.total; i++)
             if (r.seen[i] && r.results[i].local_failure) {
                 fprintf(stderr, "%s: %s: %s\n", s->name, wl, r.results[i].reason);

@@ -20,8 +20,11 @@
 /* The length of the valid UTF-8 sequence at s, or 0 when s does not start one. */
 static size_t utf8_len(const unsigned char *s)
 {
-    size_t n = s[0] < 0x80 ? 1 : s[0] >= 0xC2 && s[0] <= 0xDF ? 2
-             : s[0] >= 0xE0 && s[0] <= 0xEF ? 3 : s[0] >= 0xF0 && s[0] <= 0xF4 ? 4 : 0;
+    size_t n = s[0] < 0x80                    ? 1
+               : s[0] >= 0xC2 && s[0] <= 0xDF ? 2
+               : s[0] >= 0xE0 && s[0] <= 0xEF ? 3
+               : s[0] >= 0xF0 && s[0] <= 0xF4 ? 4
+                                              : 0;
     for (size_t i = 1; i < n; i++)
         if ((s[i] & 0xC0) != 0x80)
             return 0;
@@ -31,8 +34,8 @@ static size_t utf8_len(const unsigned char *s)
 /* A message into err, each byte of a path that is not UTF-8 made '?': the message becomes
  * a result's reason, a key of --json's error_reasons, which must be UTF-8 (a non-UTF-8
  * -o gave `"error_reasons": {}` with errors 1). */
-__attribute__((format(printf, 3, 4)))
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void set_err(char *err, size_t errlen, const char *fmt,
+                                                          ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -90,7 +93,7 @@ int files_prepare_dir(const char *dir, unsigned *created, char *err, size_t errl
      * would remove keep: then nothing is counted, and a new directory may stay behind
      * rather than one of the user's be removed. */
     bool tail = true;
-    for (char *p = path + 1; ; p++) {
+    for (char *p = path + 1;; p++) {
         if (*p != '/' && *p != '\0')
             continue;
         char saved = *p;
@@ -189,8 +192,8 @@ static int write_tmp(const char *final, const char *dir, const char *name, const
     return 0;
 }
 
-int files_write_atomic(const char *dir, const char *name, const void *buf, size_t len,
-                       char *err, size_t errlen)
+int files_write_atomic(const char *dir, const char *name, const void *buf, size_t len, char *err,
+                       size_t errlen)
 {
     char final[4200], tmp[4300];
     snprintf(final, sizeof final, "%s/%s", dir, name);
@@ -228,8 +231,8 @@ static bool same_content(const char *path, const void *buf, size_t len)
     return same;
 }
 
-int files_write_new(const char *dir, const char *name, const void *buf, size_t len,
-                    char *err, size_t errlen)
+int files_write_new(const char *dir, const char *name, const void *buf, size_t len, char *err,
+                    size_t errlen)
 {
     char final[4200], tmp[4300];
     snprintf(final, sizeof final, "%s/%s", dir, name);

@@ -20,16 +20,16 @@ void files_remove_created(const char *dir, unsigned created);
  * rename(2): readers see the old file, or the whole new one, never a part. On failure the
  * temporary file is removed. 0, or -errno with "cannot write DIR/NAME: reason" in err.
  * Thread-safe; async-signal-unsafe. */
-int files_write_atomic(const char *dir, const char *name, const void *buf, size_t len,
-                       char *err, size_t errlen) __attribute__((warn_unused_result));
+int files_write_atomic(const char *dir, const char *name, const void *buf, size_t len, char *err,
+                       size_t errlen) __attribute__((warn_unused_result));
 
 /* As files_write_atomic, but never replacing a file of other content: when dir/name
  * exists and differs from buf, nothing is written and 1 is returned (the caller picks
  * another name). An existing file of the same bytes is replaced (a run again into the
  * same directory). 0, 1, or -errno with "cannot write DIR/NAME: reason" in err.
  * Thread-safe (link(2) decides between two savers of one name); async-signal-unsafe. */
-__attribute__((warn_unused_result))
-int files_write_new(const char *dir, const char *name, const void *buf, size_t len,
-                    char *err, size_t errlen);
+__attribute__((warn_unused_result)) int files_write_new(const char *dir, const char *name,
+                                                        const void *buf, size_t len, char *err,
+                                                        size_t errlen);
 
 #endif

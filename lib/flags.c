@@ -20,7 +20,8 @@
 #include "stop.h"
 #include "workload.h"
 
-#define FLAGS_BODY_INITIAL 1024 /* no Content-Length: most flags are under 1 KiB, metadata far less */
+#define FLAGS_BODY_INITIAL \
+    1024 /* no Content-Length: most flags are under 1 KiB, metadata far less */
 /* An event loop's receive buffer per handle (CURLOPT_BUFFERSIZE): 8 MiB shared by all
  * transfers at once, within curl's default 16 KiB and its minimum 1 KiB. A flag is at most
  * 385 bytes; at 10,000 at once, 1 KiB instead of 16 saves ~30 MB of RSS. */
@@ -37,8 +38,8 @@
 
 /* Set a result's reason; long messages are cut to fit (through vsnprintf on purpose:
  * a cut reason is fine, and -Wformat-truncation cannot see through it). */
-__attribute__((format(printf, 2, 3)))
-static void set_reason(struct job_result *out, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void set_reason(struct job_result *out,
+                                                             const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -70,7 +71,9 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
          * 16 KiB (one touched page each) cost 40 MB of RSS for 400-byte flags. */
         size_t cap = t->body_cap;
         curl_off_t announced = -1;
-        if (!cap && curl_easy_getinfo(t->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &announced) == CURLE_OK &&
+        if (!cap &&
+            curl_easy_getinfo(t->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &announced) ==
+                CURLE_OK &&
             announced > 0 && (size_t)announced <= t->cfg->max_body_bytes)
             cap = (size_t)announced;
         if (!cap)
@@ -136,7 +139,7 @@ CURL *flags_easy_new(void)
     CURL *easy = curl_easy_init();
     if (!easy)
         return NULL;
-    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);        /* threads: no SIGALRM for timeouts */
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L); /* threads: no SIGALRM for timeouts */
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_head);
     curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, on_progress);
@@ -204,9 +207,7 @@ enum job_outcome flags_classify(enum flags_step step, CURLcode rc, long status, 
             set_reason(out, "%sHTTP %ld", what, status);
         }
         break;
-    case CURLE_OPERATION_TIMEDOUT:
-        set_reason(out, "%stimeout", what);
-        break;
+    case CURLE_OPERATION_TIMEDOUT: set_reason(out, "%stimeout", what); break;
     case CURLE_COULDNT_CONNECT:
         out->unreachable = 1;
         if (os_errno == ECONNREFUSED || os_errno == 0)
@@ -218,15 +219,12 @@ enum job_outcome flags_classify(enum flags_step step, CURLcode rc, long status, 
         out->unreachable = 1;
         set_reason(out, "%scannot resolve host", what);
         break;
-    case CURLE_PARTIAL_FILE:
-        set_reason(out, "%sshort body", what);
-        break;
+    case CURLE_PARTIAL_FILE: set_reason(out, "%sshort body", what); break;
     case CURLE_RECV_ERROR:
-        set_reason(out, "%s%s", what, os_errno == ECONNRESET ? "connection reset" : "receive error");
+        set_reason(out, "%s%s", what,
+                   os_errno == ECONNRESET ? "connection reset" : "receive error");
         break;
-    case CURLE_GOT_NOTHING:
-        set_reason(out, "%sempty reply", what);
-        break;
+    case CURLE_GOT_NOTHING: set_reason(out, "%sempty reply", what); break;
     case CURLE_FILESIZE_EXCEEDED:
         set_reason(out, "%sbody over %zu bytes", what, max_body_bytes);
         break;
@@ -236,11 +234,8 @@ enum job_outcome flags_classify(enum flags_step step, CURLcode rc, long status, 
         else
             set_reason(out, "%sout of memory", what);
         break;
-    case CURLE_ABORTED_BY_CALLBACK:
-        set_reason(out, "%sinterrupted", what);
-        break;
-    default:
-        set_reason(out, "%s%s", what, curl_easy_strerror(rc));
+    case CURLE_ABORTED_BY_CALLBACK: set_reason(out, "%sinterrupted", what); break;
+    default: set_reason(out, "%s%s", what, curl_easy_strerror(rc));
     }
     /* a connection the server accepted and then reset before any byte came back is still
      * a reachable server: only connect-level failures count as unreachable */
@@ -299,15 +294,17 @@ enum flags_next flags_finish(struct flags_transfer *t, CURLcode rc, struct job_r
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_getinfo(t->easy, CURLINFO_OS_ERRNO, &os_errno);
     out->bytes = t->image_len + t->body_len;
-    if (flags_classify(t->step, rc, status, os_errno, t->cfg->max_body_bytes, t->too_big, out) != JOB_OK) {
+    if (flags_classify(t->step, rc, status, os_errno, t->cfg->max_body_bytes, t->too_big, out) !=
+        JOB_OK) {
         if (rc == CURLE_WRITE_ERROR && t->head_too_big)
-            set_reason(out, "%sresponse head too large", t->step == FLAGS_STEP_META ? "metadata: " : "");
+            set_reason(out, "%sresponse head too large",
+                       t->step == FLAGS_STEP_META ? "metadata: " : "");
         if (rc == CURLE_COULDNT_CONNECT && t->socket_errno) {
             /* our side ran out (EMFILE, ENFILE, ENOBUFS): not an unreachable server */
             out->unreachable = 0;
             out->local_failure = 1;
-            set_reason(out, "%scannot open a socket: %s", t->step == FLAGS_STEP_META ? "metadata: " : "",
-                       strerror(t->socket_errno));
+            set_reason(out, "%scannot open a socket: %s",
+                       t->step == FLAGS_STEP_META ? "metadata: " : "", strerror(t->socket_errno));
         }
         return FLAGS_DONE;
     }
@@ -426,11 +423,11 @@ void flags_safe_name(char *buf, size_t len, const char *country)
     for (p = (const unsigned char *)country; *p && k < room; p++) {
         unsigned char c = *p;
         if (c < 0x20 || c == 0x7f)
-            continue;                    /* control bytes never reach the file system */
+            continue; /* control bytes never reach the file system */
         if (c == ' ' || c == '/' || c == '\\')
             c = '_';
         if (k == 0 && c == '.')
-            c = '_';                     /* no hidden files, no "." or ".." */
+            c = '_'; /* no hidden files, no "." or ".." */
         buf[k++] = (char)c;
     }
     if ((*p & 0xC0) == 0x80) {
@@ -457,7 +454,8 @@ static int flags_worker_init(const struct workload *w, void **state, char *err, 
     return 0;
 }
 
-static void flags_job_run(const struct workload *w, void *state, size_t index, struct job_result *out)
+static void flags_job_run(const struct workload *w, void *state, size_t index,
+                          struct job_result *out)
 {
     flags_download(state, w->ctx, index, out);
 }
@@ -563,9 +561,9 @@ static const struct option flags_longopts[] = {
 
 /* One run: the configuration the jobs read, and what setup made to undo. */
 struct flags_run {
-    struct flags_config cfg;   /* first: the label's ctx is the run */
-    const char *out_dir;       /* -o as given; NULL with --no-save */
-    unsigned out_dir_created;  /* components of -o this run made, to undo on failure */
+    struct flags_config cfg;  /* first: the label's ctx is the run */
+    const char *out_dir;      /* -o as given; NULL with --no-save */
+    unsigned out_dir_created; /* components of -o this run made, to undo on failure */
 };
 
 static int flags_setup(struct workload_plan *plan, const struct cli_options *o, char *err,
@@ -577,8 +575,11 @@ static int flags_setup(struct workload_plan *plan, const struct cli_options *o, 
         return -ENOMEM;
     }
     struct flags_config *cfg = &fr->cfg;
-    struct countries_query q = {.all = o->all, .every = o->every, .args = o->codes,
-                                .n_args = o->n_codes, .limit = o->limit};
+    struct countries_query q = {.all = o->all,
+                                .every = o->every,
+                                .args = o->codes,
+                                .n_args = o->n_codes,
+                                .limit = o->limit};
     long n = countries_select(&q, &cfg->codes, err, errlen);
     if (n < 0) {
         free(fr);
@@ -634,8 +635,8 @@ static void flags_label(const void *ctx, size_t index, char *buf, size_t len)
 static void flags_summary(FILE *f, const struct workload_tally *t, const void *ctx)
 {
     (void)ctx;
-    fprintf(f, "%zu downloaded. %zu not found. %zu error%s.\n", t->ok, t->not_found,
-            t->errors, t->errors == 1 ? "" : "s");
+    fprintf(f, "%zu downloaded. %zu not found. %zu error%s.\n", t->ok, t->not_found, t->errors,
+            t->errors == 1 ? "" : "s");
 }
 
 static int flags_json(json_t *record, const struct workload_tally *t, const void *ctx)

@@ -9,9 +9,9 @@
 
 #include "job.h"
 
-#define FLAGS_DEFAULT_TIMEOUT_S 3.1           /* seconds per request, the book's flags2 value */
-#define FLAGS_DEFAULT_MAX_BODY (1024 * 1024)  /* refuse bodies larger than this */
-#define FLAGS_DEFAULT_MAX_HEAD (64 * 1024)    /* refuse status line + headers + trailers larger */
+#define FLAGS_DEFAULT_TIMEOUT_S 3.1          /* seconds per request, the book's flags2 value */
+#define FLAGS_DEFAULT_MAX_BODY (1024 * 1024) /* refuse bodies larger than this */
+#define FLAGS_DEFAULT_MAX_HEAD (64 * 1024)   /* refuse status line + headers + trailers larger */
 #define FLAGS_URL_MAX 512
 
 /* The flags workload's configuration: read-only once a run starts. */
@@ -24,42 +24,42 @@ struct flags_config {
     size_t max_head_bytes;        /* a head (headers and trailers) beyond this is an error */
     char (*codes)[3];             /* distinct country codes, upper case */
     size_t n_codes;
-    size_t n_jobs;                /* n_codes * repeat; job i downloads codes[i % n_codes] */
+    size_t n_jobs; /* n_codes * repeat; job i downloads codes[i % n_codes] */
 };
 
 enum flags_step {
-    FLAGS_STEP_FLAG = 0,  /* GET {base}/{cc}/{cc}.gif */
-    FLAGS_STEP_META = 1,  /* GET {base}/{cc}/metadata.json */
+    FLAGS_STEP_FLAG = 0, /* GET {base}/{cc}/{cc}.gif */
+    FLAGS_STEP_META = 1, /* GET {base}/{cc}/metadata.json */
 };
 
 /* What flags_finish asks the caller to do next. */
 enum flags_next {
-    FLAGS_DONE = 0,   /* result final: report it */
-    FLAGS_AGAIN = 1,  /* another request is prepared on the same easy handle: perform it */
-    FLAGS_SAVE = 2,   /* found: call flags_save (blocking: file I/O, a large metadata.json's
+    FLAGS_DONE = 0,  /* result final: report it */
+    FLAGS_AGAIN = 1, /* another request is prepared on the same easy handle: perform it */
+    FLAGS_SAVE = 2,  /* found: call flags_save (blocking: file I/O, a large metadata.json's
                        * parse; any thread), then report */
 };
 
 /* One job's download state: caller-allocated, reusable across jobs (buffers are kept). */
 struct flags_transfer {
     /* public */
-    CURL *easy;                     /* the caller's handle; reused for keep-alive */
+    CURL *easy; /* the caller's handle; reused for keep-alive */
     /* private */
     const struct flags_config *cfg;
-    size_t index;                   /* job index */
+    size_t index; /* job index */
     char cc[3];
     enum flags_step step;
-    char *body;                     /* response body of the current request */
+    char *body; /* response body of the current request */
     size_t body_len, body_cap;
-    char *image;                    /* with --meta: the flag, kept while metadata is fetched */
+    char *image; /* with --meta: the flag, kept while metadata is fetched */
     size_t image_len, image_cap;
-    char save_name[128];            /* file name under out_dir */
-    bool meta_pending;              /* a large metadata.json: flags_save parses it */
-    bool save_pending;              /* flags_save writes the file */
-    bool too_big;                   /* body passed max_body_bytes */
-    size_t head_len;                /* header and trailer bytes of the current request */
-    bool head_too_big;              /* they passed max_head_bytes */
-    int socket_errno;               /* socket(2)'s errno when it failed (EMFILE), else 0 */
+    char save_name[128]; /* file name under out_dir */
+    bool meta_pending;   /* a large metadata.json: flags_save parses it */
+    bool save_pending;   /* flags_save writes the file */
+    bool too_big;        /* body passed max_body_bytes */
+    size_t head_len;     /* header and trailer bytes of the current request */
+    bool head_too_big;   /* they passed max_head_bytes */
+    int socket_errno;    /* socket(2)'s errno when it failed (EMFILE), else 0 */
 };
 
 /* The URL of a code's flag or metadata: "{base}/{cc}/{cc}.gif", lower case like the book. */
@@ -101,7 +101,6 @@ CURL *flags_easy_new(void);
 
 /* Free the transfer's buffers (not the easy handle). */
 void flags_transfer_release(struct flags_transfer *t);
-
 
 /* Turn a metadata country name into a safe file name: spaces to '_', no '/', no leading
  * '.', no control bytes; "Country_Name.gif". A name too long for buf is cut before a

@@ -18,16 +18,16 @@ enum job_outcome {
 /* One job's result. Plain old data of fixed size, so the process pool can send it as one
  * SOCK_SEQPACKET message, which is delivered whole. */
 struct job_result {
-    uint32_t index;                         /* position in the job list */
-    uint8_t outcome;                        /* enum job_outcome */
-    uint8_t unreachable;                    /* 1 when the server could not be reached at all */
-    uint8_t local_failure;                  /* 1 when our side failed (could not save a file) */
-    uint8_t renamed;                        /* 1 when saved as "Name (CC).gif": the name was another code's */
-    int32_t http_status;                    /* last HTTP status, 0 when none */
-    uint64_t bytes;                         /* body bytes received, or bytes hashed */
-    uint64_t work_ns;                       /* time in the core work (hashing) */
-    unsigned char digest[JOB_DIGEST_LEN];   /* SHA-256 of the body or of the buffer (ok only) */
-    char reason[JOB_REASON_MAX];            /* "" when ok, else "HTTP 503", "timeout", ... */
+    uint32_t index;        /* position in the job list */
+    uint8_t outcome;       /* enum job_outcome */
+    uint8_t unreachable;   /* 1 when the server could not be reached at all */
+    uint8_t local_failure; /* 1 when our side failed (could not save a file) */
+    uint8_t renamed;       /* 1 when saved as "Name (CC).gif": the name was another code's */
+    int32_t http_status;   /* last HTTP status, 0 when none */
+    uint64_t bytes;        /* body bytes received, or bytes hashed */
+    uint64_t work_ns;      /* time in the core work (hashing) */
+    unsigned char digest[JOB_DIGEST_LEN]; /* SHA-256 of the body or of the buffer (ok only) */
+    char reason[JOB_REASON_MAX];          /* "" when ok, else "HTTP 503", "timeout", ... */
     /* Optional: what the job discovered (a crawl's links), for the workload's absorb hook
      * on the main thread. malloc'ed by job_run, owned by whoever holds the result: a
      * strategy hands it to collect, which frees it (the process pool sends its bytes after
@@ -69,15 +69,15 @@ struct workload_steps {
  * job_run for each job it was given, then worker_fini. job_run never fails: failure is a
  * result (JOB_ERROR + reason). Built by the workload's setup (workload.h). */
 struct workload {
-    const char *name;   /* the workload's name in the table: "flags", "sha" */
-    size_t n_jobs;      /* with a job source (run_request.source): at most this many */
+    const char *name;        /* the workload's name in the table: "flags", "sha" */
+    size_t n_jobs;           /* with a job source (run_request.source): at most this many */
     unsigned job_timeout_ms; /* a job's own bound (flags: -t per request), 0 = unbounded */
-    void *ctx;          /* the workload's own configuration, read-only while running */
+    void *ctx;               /* the workload's own configuration, read-only while running */
     int (*worker_init)(const struct workload *w, void **state, char *err, size_t errlen);
     void (*job_run)(const struct workload *w, void *state, size_t index, struct job_result *out);
     void (*worker_fini)(const struct workload *w, void *state);
     const struct workload_steps *steps; /* optional (NULL: job_run only) */
-    bool may_block;     /* steps: some jobs may end in blocking() (flags: files to save, a
+    bool may_block; /* steps: some jobs may end in blocking() (flags: files to save, a
                          * large metadata.json to parse), so a strategy with an executor
                          * starts one; false: none will */
 };
@@ -98,13 +98,13 @@ struct job_source {
  * in flight at most, and where to hand each result. */
 struct run_request {
     const struct workload *workload;
-    unsigned workers;       /* threads or processes (1 for sequential and coroutine) */
-    unsigned concurrency;   /* jobs in flight at most */
-    unsigned executor;      /* strategies with has_executor: threads for blocking work
+    unsigned workers;      /* threads or processes (1 for sequential and coroutine) */
+    unsigned concurrency;  /* jobs in flight at most */
+    unsigned executor;     /* strategies with has_executor: threads for blocking work
                              * (0 = the strategy's default) */
-    bool blocking_on_loop;  /* strategies with has_executor: blocking work inline on the
+    bool blocking_on_loop; /* strategies with has_executor: blocking work inline on the
                              * loop thread, no executor (--save-on-loop) */
-    int verbose;            /* strategies may announce workers (e.g. pids) on stderr */
+    int verbose;           /* strategies may announce workers (e.g. pids) on stderr */
     job_collect_fn *collect;
     void *collect_arg;
     struct job_source *source; /* optional: jobs discovered while running; NULL = the

@@ -14,8 +14,8 @@
 struct loop_xfer {
     CURL *easy;
     struct loop_shard *shard;
-    struct coro_future done;          /* resolved with the CURLcode */
-    struct loop_xfer *prev, *next;    /* the loop's in-flight list (for loop_stop) */
+    struct coro_future done;       /* resolved with the CURLcode */
+    struct loop_xfer *prev, *next; /* the loop's in-flight list (for loop_stop) */
 };
 
 /* One curl multi handle and its timer. curl 7.88 walks a multi handle's whole connection
@@ -26,7 +26,7 @@ struct loop_xfer {
 struct loop_shard {
     struct loop *loop;
     CURLM *multi;
-    struct event *timer;              /* curl's single timeout (CURLMOPT_TIMERFUNCTION) */
+    struct event *timer; /* curl's single timeout (CURLMOPT_TIMERFUNCTION) */
     size_t in_flight;
 };
 
@@ -35,15 +35,15 @@ struct loop {
     struct event_base *base;
     struct loop_shard *shards;
     size_t n_shards;
-    struct event *stop_timer;         /* polls stop_requested() while the loop sleeps */
-    struct event *work_event;         /* the executor's eventfd */
+    struct event *stop_timer; /* polls stop_requested() while the loop sleeps */
+    struct event *work_event; /* the executor's eventfd */
     struct tpool *executor;
-    struct coro_sem work_slots;       /* bounds submissions so tpool_submit never is full */
-    struct loop_xfer *xfers;          /* in flight */
+    struct coro_sem work_slots; /* bounds submissions so tpool_submit never is full */
+    struct loop_xfer *xfers;    /* in flight */
     size_t in_flight, max_in_flight, sockets, work_pending;
     uint64_t transfers, connects;
     bool stopping;
-    int failed;                       /* a curl or libevent call failed inside a callback */
+    int failed; /* a curl or libevent call failed inside a callback */
     char failure[160];
 };
 
@@ -136,8 +136,8 @@ static int on_curl_socket(CURL *easy, curl_socket_t s, int what, void *userp, vo
         }
         return 0;
     }
-    short kind = (short)((what & CURL_POLL_IN ? EV_READ : 0) | (what & CURL_POLL_OUT ? EV_WRITE : 0)
-                         | EV_PERSIST);
+    short kind = (short)((what & CURL_POLL_IN ? EV_READ : 0) |
+                         (what & CURL_POLL_OUT ? EV_WRITE : 0) | EV_PERSIST);
     if (!ev) {
         ev = event_new(l->base, s, kind, on_socket_event, sh);
         if (!ev) {
@@ -205,8 +205,8 @@ static int shard_init(struct loop_shard *sh, struct loop *l, long conns)
     return 0;
 }
 
-int loop_create(struct loop **out, struct coro_sched *s, const struct loop_config *cfg,
-                char *err, size_t errlen)
+int loop_create(struct loop **out, struct coro_sched *s, const struct loop_config *cfg, char *err,
+                size_t errlen)
 {
     struct loop_config def = {0};
     if (!cfg)
@@ -231,8 +231,8 @@ int loop_create(struct loop **out, struct coro_sched *s, const struct loop_confi
         l->base = event_base_new_with_config(ec);
         event_config_free(ec);
     }
-    if (!l->base || !(l->shards = calloc(l->n_shards, sizeof *l->shards))
-        || !(l->stop_timer = event_new(l->base, -1, EV_PERSIST, on_stop_timer, l))) {
+    if (!l->base || !(l->shards = calloc(l->n_shards, sizeof *l->shards)) ||
+        !(l->stop_timer = event_new(l->base, -1, EV_PERSIST, on_stop_timer, l))) {
         snprintf(err, errlen, "cannot create the event loop (libevent)");
         loop_destroy(l);
         return -ENOMEM;
@@ -244,8 +244,8 @@ int loop_create(struct loop **out, struct coro_sched *s, const struct loop_confi
             return -ENOMEM;
         }
     if (l->executor) {
-        l->work_event = event_new(l->base, tpool_notify_fd(l->executor), EV_READ | EV_PERSIST,
-                                  on_work_done, l);
+        l->work_event =
+            event_new(l->base, tpool_notify_fd(l->executor), EV_READ | EV_PERSIST, on_work_done, l);
         if (!l->work_event || event_add(l->work_event, NULL) != 0) {
             snprintf(err, errlen, "cannot watch the executor's eventfd");
             loop_destroy(l);

@@ -15,28 +15,29 @@
 #include "threadpool.h"
 
 #define LOOP_DEFAULT_CONNECTIONS 100 /* connections to one host, and kept alive, at most */
-#define LOOP_SHARD_CONNECTIONS 256   /* transfers per curl multi handle, at most: curl 7.88
+#define LOOP_SHARD_CONNECTIONS \
+    256                      /* transfers per curl multi handle, at most: curl 7.88
                                       * walks a multi's whole connection cache at each
                                       * transfer's start and end (see loop.c) */
-#define LOOP_STOP_POLL_MS 50         /* how soon a SIGINT/SIGTERM is noticed while idle */
+#define LOOP_STOP_POLL_MS 50 /* how soon a SIGINT/SIGTERM is noticed while idle */
 
 struct loop; /* opaque */
 
 /* How to build a loop. Zeroed fields take the defaults. */
 struct loop_config {
-    unsigned max_connections;  /* open at once to one host, and kept in the connection
+    unsigned max_connections; /* open at once to one host, and kept in the connection
                                 * cache for reuse: the most transfers in flight; 0 = default */
-    struct tpool *executor;    /* optional: where loop_await_work runs items (caller-owned,
+    struct tpool *executor;   /* optional: where loop_await_work runs items (caller-owned,
                                 * outlives the loop) */
-    unsigned executor_slots;   /* items submitted and not yet back, at most: no more than the
+    unsigned executor_slots;  /* items submitted and not yet back, at most: no more than the
                                 * pool's queue capacity (all may be queued before a worker
                                 * takes one), so tpool_submit never says -EAGAIN */
 };
 
 /* Create a loop driving the tasks of s. Returns 0 and *out, or a negative errno with a
  * one-line message in err. Call curl_global_init first. */
-int loop_create(struct loop **out, struct coro_sched *s, const struct loop_config *cfg,
-                char *err, size_t errlen) __attribute__((warn_unused_result));
+int loop_create(struct loop **out, struct coro_sched *s, const struct loop_config *cfg, char *err,
+                size_t errlen) __attribute__((warn_unused_result));
 
 /* Free the loop (and its multi handle; the easy handles stay the caller's). No transfer
  * may be in flight and no work submitted: destroy after loop_run returned. NULL: no-op. */
@@ -88,13 +89,13 @@ void loop_stop(struct loop *l);
 bool loop_stopping(const struct loop *l);
 
 struct loop_stats {
-    size_t in_flight;          /* transfers in the multi handle now */
-    size_t max_in_flight;      /* the most at once so far */
-    size_t sockets;            /* sockets curl asked us to watch now */
-    uint64_t transfers;        /* transfers completed (or aborted) */
-    uint64_t connects;         /* new connections made (the rest reused one) */
-    size_t work_pending;       /* executor items submitted and not yet back */
-    size_t multis;             /* curl multi handles (shards) */
+    size_t in_flight;     /* transfers in the multi handle now */
+    size_t max_in_flight; /* the most at once so far */
+    size_t sockets;       /* sockets curl asked us to watch now */
+    uint64_t transfers;   /* transfers completed (or aborted) */
+    uint64_t connects;    /* new connections made (the rest reused one) */
+    size_t work_pending;  /* executor items submitted and not yet back */
+    size_t multis;        /* curl multi handles (shards) */
 };
 
 void loop_stats(const struct loop *l, struct loop_stats *out);

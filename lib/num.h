@@ -7,8 +7,8 @@
  * surrounding or leading space (" -1" would slip past strtoull's sign check), no
  * suffix. 0 with *out set, -EINVAL when s is not such a number, -ERANGE when it is one
  * outside [lo, hi]. Thread-safe. */
-__attribute__((warn_unused_result))
-int num_parse_u64(const char *s, unsigned long long lo, unsigned long long hi,
-                  unsigned long long *out);
+__attribute__((warn_unused_result)) int num_parse_u64(const char *s, unsigned long long lo,
+                                                      unsigned long long hi,
+                                                      unsigned long long *out);
 
 #endif

@@ -24,15 +24,16 @@ _Static_assert(sizeof(struct job_result) < 4096, "a result must be one small SEQ
  * by default, less when wmem is tuned down), so a page's links go in bounded chunks. */
 #define PROCPOOL_CHUNK_BYTES (16 * 1024)
 #define PROCPOOL_OUTPUT_MAX (64u * 1024 * 1024) /* more from a worker is garbage */
-#define PROCPOOL_OUTPUT_WAIT_MS 5000 /* a worker sends its output right after its result:
+#define PROCPOOL_OUTPUT_WAIT_MS \
+    5000 /* a worker sends its output right after its result:
                                       * one stopped halfway (SIGSTOP) must not hang us */
 
 struct worker {
-    pid_t pid;        /* 0: slot empty (never started, or dead and reaped) */
-    int fd;           /* parent's end of the socketpair */
-    bool busy;        /* holds job `job` */
-    bool shut;        /* parent already shut its sending side */
-    bool stuck;       /* missed its job's deadline: killed, its job an error */
+    pid_t pid;  /* 0: slot empty (never started, or dead and reaped) */
+    int fd;     /* parent's end of the socketpair */
+    bool busy;  /* holds job `job` */
+    bool shut;  /* parent already shut its sending side */
+    bool stuck; /* missed its job's deadline: killed, its job an error */
     size_t job;
     int64_t deadline_ms; /* when a busy worker's job must have ended; 0 = never */
 };
@@ -41,14 +42,14 @@ struct pool {
     const struct run_request *req;
     const struct procpool_options *opt;
     struct worker *w;
-    unsigned n;            /* worker slots */
+    unsigned n; /* worker slots */
     unsigned alive;
-    size_t next;           /* next job to hand out */
-    size_t respawns_left;  /* a crash loop cannot fork forever */
-    bool stopping;         /* SIGTERM sent, no more jobs */
+    size_t next;          /* next job to hand out */
+    size_t respawns_left; /* a crash loop cannot fork forever */
+    bool stopping;        /* SIGTERM sent, no more jobs */
     bool init_failed;
     char init_err[JOB_REASON_MAX];
-    sigset_t run_mask;     /* the caller's signal mask: ppoll's, and the workers' */
+    sigset_t run_mask; /* the caller's signal mask: ppoll's, and the workers' */
 };
 
 /* --- the worker side ----------------------------------------------------------------- */
@@ -381,12 +382,12 @@ static void begin_stop(struct pool *p, int64_t *deadline_ms)
     *deadline_ms = now_ms() + PROCPOOL_GRACE_MS;
 }
 
-int procpool_run(const struct run_request *req, const struct procpool_options *opt,
-                 char *err, size_t errlen)
+int procpool_run(const struct run_request *req, const struct procpool_options *opt, char *err,
+                 size_t errlen)
 {
     const struct workload *wl = req->workload;
-    struct pool p = {.req = req, .opt = opt, .n = req->workers ? req->workers : 1,
-                     .respawns_left = wl->n_jobs};
+    struct pool p = {
+        .req = req, .opt = opt, .n = req->workers ? req->workers : 1, .respawns_left = wl->n_jobs};
     if (p.n > wl->n_jobs)
         p.n = wl->n_jobs ? (unsigned)wl->n_jobs : 1;
     p.w = calloc(p.n, sizeof *p.w);

@@ -37,8 +37,9 @@
 
 #include "job.h"
 
-#define PROCPOOL_MAX_WORKERS 256        /* -m and -w upper bound: one process each */
-#define PROCPOOL_GRACE_MS 3000          /* after SIGTERM, before SIGKILL (a curl wait wakes
+#define PROCPOOL_MAX_WORKERS 256 /* -m and -w upper bound: one process each */
+#define PROCPOOL_GRACE_MS \
+    3000 /* after SIGTERM, before SIGKILL (a curl wait wakes
                                          * at least once a second to check the stop flag) */
 /* A busy worker has twice its workload's own bound (job_timeout_ms) plus this margin to
  * answer; past that it is taken as stopped (SIGSTOP) or hung and killed, its job becomes
@@ -61,7 +62,7 @@ struct procpool_options {
  * negative errno with a one-line message in err when it could not run (socketpair/fork
  * failed, worker_init failed); no worker is left running or unreaped in any case.
  * Call from a single-threaded process (fork). */
-int procpool_run(const struct run_request *req, const struct procpool_options *opt,
-                 char *err, size_t errlen) __attribute__((warn_unused_result));
+int procpool_run(const struct run_request *req, const struct procpool_options *opt, char *err,
+                 size_t errlen) __attribute__((warn_unused_result));
 
 #endif

@@ -14,11 +14,10 @@
 
 #define REPORT_DRAW_INTERVAL_NS 100000000ULL /* redraw the bar at most 10 times a second */
 #define REPORT_BAR_WIDTH 30
-#define REPORT_MAX_REASONS 8                 /* distinct error reasons listed in a summary */
+#define REPORT_MAX_REASONS 8 /* distinct error reasons listed in a summary */
 
-
-int report_init(struct report *r, size_t total, bool verbose, bool progress,
-                report_label_fn *label, const void *label_ctx)
+int report_init(struct report *r, size_t total, bool verbose, bool progress, report_label_fn *label,
+                const void *label_ctx)
 {
     memset(r, 0, sizeof *r);
     r->total = total;
@@ -132,7 +131,7 @@ static void print_reasons(FILE *f, const struct report *r)
     size_t shown = 0;
     const char *k;
     json_t *v;
-    json_object_foreach(o, k, v) {
+    json_object_foreach (o, k, v) {
         if (shown++ == REPORT_MAX_REASONS) {
             fprintf(f, " ...");
             break;
@@ -146,17 +145,24 @@ static void print_reasons(FILE *f, const struct report *r)
 /* The counts and results as a workload's hooks see them. */
 static void tally(const struct report *r, struct workload_tally *t)
 {
-    *t = (struct workload_tally){.total = r->total, .done = r->done, .ok = r->ok,
-                                 .not_found = r->not_found, .errors = r->errors,
-                                 .bytes = r->bytes, .work_ns = r->work_ns,
-                                 .results = r->results, .seen = r->seen};
+    *t = (struct workload_tally){.total = r->total,
+                                 .done = r->done,
+                                 .ok = r->ok,
+                                 .not_found = r->not_found,
+                                 .errors = r->errors,
+                                 .bytes = r->bytes,
+                                 .work_ns = r->work_ns,
+                                 .results = r->results,
+                                 .seen = r->seen};
 }
 
 void report_summary(FILE *f, const struct report *r, const struct report_meta *m)
 {
     if (m->interrupted)
         fprintf(f, "Interrupted by %s after %zu of %zu.\n",
-                m->interrupted == SIGINT ? "SIGINT" : m->interrupted == SIGTERM ? "SIGTERM" : "a signal",
+                m->interrupted == SIGINT    ? "SIGINT"
+                : m->interrupted == SIGTERM ? "SIGTERM"
+                                            : "a signal",
                 r->done, known_jobs(r));
     struct workload_tally t;
     tally(r, &t);
@@ -216,14 +222,13 @@ int report_json(FILE *f, const struct report *r, const struct report_meta *m)
 {
     struct report_usage u;
     report_usage_get(&u);
-    json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:I, s:f, s:f, s:I, s:I, s:I}",
-        "driver", m->driver, "workload", m->workload->name,
-        "items", (json_int_t)known_jobs(r), "ok", (json_int_t)r->ok,
-        "not_found", (json_int_t)r->not_found, "errors", (json_int_t)r->errors,
-        "workers", (json_int_t)m->workers, "concurrency", (json_int_t)m->concurrency,
-        "elapsed_s", m->elapsed_s, "bytes", (json_int_t)r->bytes,
-        "user_s", u.user_s, "sys_s", u.sys_s, "max_rss_kb", (json_int_t)u.max_rss_kb,
-        "ctx_voluntary", (json_int_t)u.ctx_voluntary,
+    json_t *o = json_pack(
+        "{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:I, s:f, s:f, s:I, s:I, s:I}", "driver",
+        m->driver, "workload", m->workload->name, "items", (json_int_t)known_jobs(r), "ok",
+        (json_int_t)r->ok, "not_found", (json_int_t)r->not_found, "errors", (json_int_t)r->errors,
+        "workers", (json_int_t)m->workers, "concurrency", (json_int_t)m->concurrency, "elapsed_s",
+        m->elapsed_s, "bytes", (json_int_t)r->bytes, "user_s", u.user_s, "sys_s", u.sys_s,
+        "max_rss_kb", (json_int_t)u.max_rss_kb, "ctx_voluntary", (json_int_t)u.ctx_voluntary,
         "ctx_involuntary", (json_int_t)u.ctx_involuntary);
     if (!o)
         return -ENOMEM;

@@ -15,12 +15,12 @@ typedef void report_label_fn(const void *ctx, size_t index, char *buf, size_t le
 
 struct report {
     /* public: read after the run */
-    size_t total;                 /* jobs expected */
+    size_t total; /* jobs expected */
     size_t done, ok, not_found, errors;
-    size_t unreachable;           /* errors where the server could not be reached at all */
-    uint64_t bytes;               /* body bytes or bytes hashed */
-    uint64_t work_ns;             /* summed core work time (hashing) */
-    struct job_result *results;   /* by job index; results[i].outcome valid when seen[i] */
+    size_t unreachable;         /* errors where the server could not be reached at all */
+    uint64_t bytes;             /* body bytes or bytes hashed */
+    uint64_t work_ns;           /* summed core work time (hashing) */
+    struct job_result *results; /* by job index; results[i].outcome valid when seen[i] */
     bool *seen;
     const struct job_source *source; /* optional, set after report_init: a run whose jobs
                                   * grow (job.h); total is then their most, and the bar,
@@ -28,15 +28,15 @@ struct report {
     /* private */
     report_label_fn *label;
     const void *label_ctx;
-    bool verbose;                 /* one line per job on stderr */
-    bool progress;                /* a bar on stderr (a terminal, not -v) */
+    bool verbose;  /* one line per job on stderr */
+    bool progress; /* a bar on stderr (a terminal, not -v) */
     uint64_t start_ns, last_draw_ns;
 };
 
 /* Process-tree resource usage (self + waited-for children). */
 struct report_usage {
     double user_s, sys_s;
-    long max_rss_kb;              /* the largest of self and any child */
+    long max_rss_kb; /* the largest of self and any child */
     long ctx_voluntary, ctx_involuntary;
 };
 
@@ -44,15 +44,15 @@ struct report_usage {
 struct report_meta {
     const char *driver;
     const struct workload_def *workload; /* its summary lines and --json fields */
-    const void *workload_ctx;     /* the workload's run state for those hooks (plan.ctx) */
+    const void *workload_ctx;            /* the workload's run state for those hooks (plan.ctx) */
     unsigned workers, concurrency;
-    double elapsed_s;             /* work phase, CLOCK_MONOTONIC */
-    int interrupted;              /* signal number, 0 when the run completed */
+    double elapsed_s; /* work phase, CLOCK_MONOTONIC */
+    int interrupted;  /* signal number, 0 when the run completed */
 };
 
 /* 0, or -ENOMEM. */
-int report_init(struct report *r, size_t total, bool verbose, bool progress,
-                report_label_fn *label, const void *label_ctx) __attribute__((warn_unused_result));
+int report_init(struct report *r, size_t total, bool verbose, bool progress, report_label_fn *label,
+                const void *label_ctx) __attribute__((warn_unused_result));
 void report_free(struct report *r);
 
 /* A job_collect_fn: count one result, draw progress or a -v line. Main thread only. */
@@ -69,13 +69,13 @@ void report_summary(FILE *f, const struct report *r, const struct report_meta *m
  * "label body-or-buffer-sha256" of every job that succeeded, so equal content gives an
  * equal digest whatever the order of completion or the strategy. Main thread, after the
  * run. 0, or -ENOMEM, or -EIO when OpenSSL failed. */
-__attribute__((warn_unused_result))
-int report_content_digest(const struct report *r, char hex[2 * JOB_DIGEST_LEN + 1]);
+__attribute__((warn_unused_result)) int report_content_digest(const struct report *r,
+                                                              char hex[2 * JOB_DIGEST_LEN + 1]);
 
 /* One JSON object on one line (jansson): the common fields, content_digest, then the
  * workload's own. 0, or -ENOMEM, or -EIO when it could not be written. */
-__attribute__((warn_unused_result))
-int report_json(FILE *f, const struct report *r, const struct report_meta *m);
+__attribute__((warn_unused_result)) int report_json(FILE *f, const struct report *r,
+                                                    const struct report_meta *m);
 
 void report_usage_get(struct report_usage *u);
 

@@ -144,8 +144,8 @@ static int sha_setup(struct workload_plan *plan, const struct cli_options *o, ch
         snprintf(err, errlen, "out of memory");
         return -ENOMEM;
     }
-    *cfg = (struct sha_config){.jobs = o->jobs, .size_bytes = o->size_bytes, .seed = o->seed,
-                               .dump_dir = o->dump_dir};
+    *cfg = (struct sha_config){
+        .jobs = o->jobs, .size_bytes = o->size_bytes, .seed = o->seed, .dump_dir = o->dump_dir};
     unsigned dump_created;
     if (o->dump_dir) {
         int rc = files_prepare_dir(o->dump_dir, &dump_created, err, errlen);

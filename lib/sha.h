@@ -12,9 +12,9 @@
 
 struct sha_config {
     size_t jobs;
-    size_t size_bytes;     /* per buffer */
+    size_t size_bytes; /* per buffer */
     uint64_t seed;
-    const char *dump_dir;  /* --dump: also write DIR/job-NN.bin; NULL otherwise */
+    const char *dump_dir; /* --dump: also write DIR/job-NN.bin; NULL otherwise */
 };
 
 /* Fill buf with n bytes that depend only on (seed, job): splitmix64 per 8-byte word,

@@ -18,18 +18,18 @@
 
 struct tpool {
     pthread_mutex_t lock;
-    pthread_cond_t work_cv;             /* workers: an item was queued, or shutdown */
-    pthread_cond_t ready_cv;            /* tpool_create: a worker finished thread_init */
+    pthread_cond_t work_cv;  /* workers: an item was queued, or shutdown */
+    pthread_cond_t ready_cv; /* tpool_create: a worker finished thread_init */
     struct tpool_work *queue_head, *queue_tail;
     size_t queued, capacity;
     struct tpool_work *done_head, *done_tail;
-    size_t pending;                     /* submitted, not yet handed back (consumer's count) */
-    int shutdown;                       /* workers leave once the queue is empty */
-    int efd;                            /* eventfd: nonzero exactly while done list is non-empty */
+    size_t pending; /* submitted, not yet handed back (consumer's count) */
+    int shutdown;   /* workers leave once the queue is empty */
+    int efd;        /* eventfd: nonzero exactly while done list is non-empty */
     struct tpool_config cfg;
     pthread_t *threads;
-    unsigned started;                   /* threads created (to join) */
-    unsigned ready;                     /* threads past thread_init */
+    unsigned started; /* threads created (to join) */
+    unsigned ready;   /* threads past thread_init */
     int init_failed;
     char init_err[TPOOL_ERR_MAX];
 };

@@ -8,7 +8,8 @@
 
 #include "job.h"
 
-#define TPOOL_STACK_BYTES (256 * 1024) /* small on purpose: 1000 workers fit in 256 MiB of
+#define TPOOL_STACK_BYTES \
+    (256 * 1024) /* small on purpose: 1000 workers fit in 256 MiB of
                                         * address space; curl, OpenSSL and stdio need far less */
 #define TPOOL_MAX_THREADS 4096
 #define TPOOL_ERR_MAX 256
@@ -26,24 +27,24 @@ typedef void tpool_work_fn(struct tpool_work *item, void *thread_state);
 struct tpool_work {
     /* public: set by the caller before tpool_submit */
     tpool_work_fn *fn;
-    void *arg;                 /* the caller's; the pool never looks at it */
+    void *arg; /* the caller's; the pool never looks at it */
     /* public: set by the pool */
-    int cancelled;             /* 1: tpool_cancel took it off the queue; fn never ran */
+    int cancelled; /* 1: tpool_cancel took it off the queue; fn never ran */
     /* private */
     struct tpool_work *next_;
 };
 
 /* How to build a pool. Zeroed fields take the defaults. */
 struct tpool_config {
-    unsigned threads;          /* workers, 1..TPOOL_MAX_THREADS */
-    size_t queue_capacity;     /* items queued but not yet started; 0 = threads */
-    size_t stack_bytes;        /* 0 = TPOOL_STACK_BYTES */
+    unsigned threads;      /* workers, 1..TPOOL_MAX_THREADS */
+    size_t queue_capacity; /* items queued but not yet started; 0 = threads */
+    size_t stack_bytes;    /* 0 = TPOOL_STACK_BYTES */
     /* Optional, run on each worker thread: once before its first item (state it returns
      * is passed to every fn it runs) and once after its last. A failing thread_init
      * fails tpool_create. Called concurrently from all workers. */
     int (*thread_init)(void *arg, void **thread_state, char *err, size_t errlen);
     void (*thread_fini)(void *arg, void *thread_state);
-    void *arg;                 /* for thread_init/thread_fini */
+    void *arg; /* for thread_init/thread_fini */
 };
 
 /* Start cfg->threads workers and wait until each has run thread_init. Workers block every

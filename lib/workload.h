@@ -19,7 +19,7 @@ struct json_t;      /* jansson's json_t */
 
 /* A finished (or interrupted) run as a workload's output hooks see it. */
 struct workload_tally {
-    size_t total;                     /* jobs expected */
+    size_t total; /* jobs expected */
     size_t done, ok, not_found, errors;
     uint64_t bytes;                   /* body bytes or bytes hashed */
     uint64_t work_ns;                 /* summed core work time (hashing) */
@@ -36,9 +36,9 @@ enum workload_sizing {
 
 /* One run of a workload: made by setup, undone by teardown, on the main thread. */
 struct workload_plan {
-    struct workload jobs;    /* what the strategy runs (its ctx points into ctx below) */
-    void *ctx;               /* the workload's run state; owned by the workload */
-    const char *target;      /* what the jobs reach, for "cannot reach TARGET": a base URL;
+    struct workload jobs;      /* what the strategy runs (its ctx points into ctx below) */
+    void *ctx;                 /* the workload's run state; owned by the workload */
+    const char *target;        /* what the jobs reach, for "cannot reach TARGET": a base URL;
                               * NULL when the jobs reach nothing */
     struct job_source *source; /* optional (job.h): jobs discovered while running, raised by
                               * the workload's absorb hook; NULL = jobs.n_jobs known up front */
@@ -46,41 +46,40 @@ struct workload_plan {
 
 /* A workload as registered in the table. Hooks marked optional may be NULL. */
 struct workload_def {
-    const char *name;                /* argv[1] of a driver, a column of the results CSV */
+    const char *name; /* argv[1] of a driver, a column of the results CSV */
 
     /* options: the getopt_long table and short options it accepts (cli.c parses their
      * values into struct cli_options, with one number parser for every workload) */
     const struct option *longopts;
-    const char *optstring;           /* starts with ':' (cli.c prints its own messages) */
-    bool positional;                 /* takes positional arguments (flags: country codes) */
-    const char *synopsis;            /* the short usage after its name: "[options] [CC ...]" */
+    const char *optstring; /* starts with ':' (cli.c prints its own messages) */
+    bool positional;       /* takes positional arguments (flags: country codes) */
+    const char *synopsis;  /* the short usage after its name: "[options] [CC ...]" */
     enum workload_sizing sizing;
 
     /* jobs: build plan->jobs from the options (files, libraries, the job list). Returns 0;
      * -EINVAL for bad usage (exit 2), any other negative errno when it could not run
      * (exit 1); the message in err either way, and nothing left to tear down. */
-    int (*setup)(struct workload_plan *plan, const struct cli_options *o, char *err,
-                 size_t errlen);
+    int (*setup)(struct workload_plan *plan, const struct cli_options *o, char *err, size_t errlen);
     /* Free what setup made; undo: also remove what it created on disk (a run that could
      * not run leaves nothing behind). */
     void (*teardown)(struct workload_plan *plan, bool undo);
 
     /* output, on the main thread after the run */
-    void (*label)(const void *ctx, size_t index, char *buf, size_t len); /* "BR", "job-07":
+    void (*label)(const void *ctx, size_t index, char *buf, size_t len);       /* "BR", "job-07":
                               * -v lines, and the content digest's lines (the harness's
                               * validation digest, report_content_digest) */
     void (*summary)(FILE *f, const struct workload_tally *t, const void *ctx); /* the
                               * book's lines between an interruption notice and the error
                               * reasons */
     int (*json)(struct json_t *record, const struct workload_tally *t, const void *ctx);
-                             /* optional: the workload's own --json fields, added after
+    /* optional: the workload's own --json fields, added after
                               * the common ones; 0, or a negative errno */
     void (*opening)(FILE *f, const void *ctx, const struct cli_options *o, unsigned concurrency);
     /* optional, with plan->source: on the main thread, for every result before it is
      * counted, take what the job discovered (r->output, r->output_len) and add the new jobs
      * (raise plan->source->known). Must not keep or free r->output: the caller frees it. */
     void (*absorb)(void *ctx, const struct job_result *r);
-                             /* optional: with -v, the lines a run opens with, before the
+    /* optional: with -v, the lines a run opens with, before the
                               * per-job lines (flags: the book's initial_report) */
 
     /* for the harness (bench/) */

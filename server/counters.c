@@ -50,11 +50,9 @@ char *counters_json(const struct counters *c)
     for (int f = FATE_FAULT_NONE + 1; faults && f < FATE_FAULTS; f++)
         json_object_set_new(faults, fate_fault_name((enum fate_fault)f),
                             json_integer((json_int_t)c->faults[f]));
-    json_t *j = json_pack("{s:o, s:I, s:I, s:I, s:o}", "requests", requests,
-                          "total", (json_int_t)c->total,
-                          "in_flight", (json_int_t)c->in_flight,
-                          "max_in_flight", (json_int_t)c->max_in_flight,
-                          "faults", faults);
+    json_t *j = json_pack("{s:o, s:I, s:I, s:I, s:o}", "requests", requests, "total",
+                          (json_int_t)c->total, "in_flight", (json_int_t)c->in_flight,
+                          "max_in_flight", (json_int_t)c->max_in_flight, "faults", faults);
     char *text = j ? json_dumps(j, JSON_PRESERVE_ORDER) : NULL;
     json_decref(j);
     return text;

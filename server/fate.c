@@ -4,11 +4,11 @@
 #include <ctype.h>
 #include <stdbool.h>
 
-static const int error_statuses[] = { 500, 502, 503 };
+static const int error_statuses[] = {500, 502, 503};
 #define N_ERROR_STATUSES (sizeof error_statuses / sizeof error_statuses[0])
 
-static const char *const listener_names[FATE_LISTENERS] = { "LOCAL", "DELAY", "ERROR" };
-static const char *const fault_names[FATE_FAULTS] = { "none", "reset", "truncate", "stall" };
+static const char *const listener_names[FATE_LISTENERS] = {"LOCAL", "DELAY", "ERROR"};
+static const char *const fault_names[FATE_FAULTS] = {"none", "reset", "truncate", "stall"};
 
 /* Sebastiano Vigna's splitmix64 finaliser: every input bit flips about half the output
  * bits, so neighbouring codes ("ba", "bb") get unrelated fates. */
@@ -81,11 +81,9 @@ static enum fate_fault draw_fault(const struct fate_config *c, uint64_t key)
 static struct fate fate_keyed(const struct fate_config *c, enum fate_listener l, uint64_t key,
                               bool faults)
 {
-    struct fate f = { .status = 200, .delay_ms = 0, .fault = FATE_FAULT_NONE };
+    struct fate f = {.status = 200, .delay_ms = 0, .fault = FATE_FAULT_NONE};
     switch (l) {
-    case FATE_DELAY:
-        f.delay_ms = draw_delay(c, key);
-        break;
+    case FATE_DELAY: f.delay_ms = draw_delay(c, key); break;
     case FATE_ERROR:
         if (unit_interval(keyed_hash(c->seed, key, FATE_TAG_FAIL)) < c->error_rate) {
             uint64_t h = keyed_hash(c->seed, key, FATE_TAG_STATUS);
@@ -96,8 +94,7 @@ static struct fate fate_keyed(const struct fate_config *c, enum fate_listener l,
         if (f.status == 200 && faults)
             f.fault = draw_fault(c, key);
         break;
-    default:
-        break;
+    default: break;
     }
     return f;
 }

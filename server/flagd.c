@@ -56,32 +56,34 @@
 #include "num.h"
 
 #define DEFAULT_BIND "127.0.0.1"
-#define DEFAULT_PORT 8000            /* the book's flags server, python -m http.server */
-#define DEFAULT_TIMEOUT_S 60         /* an idle connection is closed after this */
+#define DEFAULT_PORT 8000    /* the book's flags server, python -m http.server */
+#define DEFAULT_TIMEOUT_S 60 /* an idle connection is closed after this */
 #define MAX_TIMEOUT_S 86400
-#define LISTEN_BACKLOG 4096          /* 10,000 clients connecting at once; somaxconn caps it */
-#define MAX_HEADERS_BYTES 8192       /* request-target + header lines; more is 431 */
-#define EVHTTP_HEADERS_CAP_BYTES 65536 /* evhttp buffers this much of a request's head per
+#define LISTEN_BACKLOG 4096    /* 10,000 clients connecting at once; somaxconn caps it */
+#define MAX_HEADERS_BYTES 8192 /* request-target + header lines; more is 431 */
+#define EVHTTP_HEADERS_CAP_BYTES \
+    65536                         /* evhttp buffers this much of a request's head per
                                         * connection, then refuses it with 400 itself */
-#define HEADER_LINE_EXTRA_BYTES 4    /* ": " and CRLF around each header's name and value */
-#define MAX_BODY_BYTES 1024          /* GET and HEAD carry no body */
+#define HEADER_LINE_EXTRA_BYTES 4 /* ": " and CRLF around each header's name and value */
+#define MAX_BODY_BYTES 1024       /* GET and HEAD carry no body */
 #define ERR_MAX 512
-#define ACCEPT_BACKOFF_MS 100        /* out of descriptors: stop accepting this long (nginx
+#define ACCEPT_BACKOFF_MS \
+    100                         /* out of descriptors: stop accepting this long (nginx
                                       * waits 500 ms), so that a full table is not a busy loop */
-#define ACCEPT_LOG_INTERVAL_S 1      /* and say so at most once a second */
+#define ACCEPT_LOG_INTERVAL_S 1 /* and say so at most once a second */
 
 enum exit_code { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
 struct options {
-    const char *bind;              /* --bind ADDR */
-    unsigned port;                 /* --port P: LOCAL; DELAY is P+1, ERROR P+2; 0 = free ports */
-    const char *root;              /* --root DIR */
-    const char *iso_path;          /* --iso-codes FILE */
-    unsigned timeout_s;            /* --timeout S */
-    bool plan;                     /* --plan: print the ERROR listener's plan and exit */
-    bool site_plan;                /* --site-plan: the same for the site's pages */
-    struct fate_config fate;       /* --seed, --error-rate, --delay */
-    struct site_config site;       /* --site-pages, --site-fanout (and --seed) */
+    const char *bind;        /* --bind ADDR */
+    unsigned port;           /* --port P: LOCAL; DELAY is P+1, ERROR P+2; 0 = free ports */
+    const char *root;        /* --root DIR */
+    const char *iso_path;    /* --iso-codes FILE */
+    unsigned timeout_s;      /* --timeout S */
+    bool plan;               /* --plan: print the ERROR listener's plan and exit */
+    bool site_plan;          /* --site-plan: the same for the site's pages */
+    struct fate_config fate; /* --seed, --error-rate, --delay */
+    struct site_config site; /* --site-pages, --site-fanout (and --seed) */
 };
 
 struct flagd;
@@ -89,23 +91,23 @@ struct flagd;
 struct listener {
     enum fate_listener id;
     struct flagd *d;
-    struct evhttp *http;           /* owns its evconnlistener */
-    struct evconnlistener *lev;    /* evhttp's, borrowed: paused while out of descriptors */
-    struct event *resume;          /* re-enables lev after ACCEPT_BACKOFF_MS */
-    char url[160];                 /* http://ADDR:PORT/flags, as announced */
+    struct evhttp *http;        /* owns its evconnlistener */
+    struct evconnlistener *lev; /* evhttp's, borrowed: paused while out of descriptors */
+    struct event *resume;       /* re-enables lev after ACCEPT_BACKOFF_MS */
+    char url[160];              /* http://ADDR:PORT/flags, as announced */
 };
 
 /* Everything a response will be, decided when its request arrives. */
 struct answer {
     int status;
-    const char *type;              /* Content-Type */
-    struct store_blob body;        /* borrowed from the store; NULL data: a text body */
-    bool close;                    /* malformed request: drop the connection after it */
+    const char *type;       /* Content-Type */
+    struct store_blob body; /* borrowed from the store; NULL data: a text body */
+    bool close;             /* malformed request: drop the connection after it */
     unsigned delay_ms;
-    enum fate_fault fault;         /* ERROR's transport fault, if any */
-    bool site;                     /* a /site/ answer: its body is made when it is sent */
+    enum fate_fault fault; /* ERROR's transport fault, if any */
+    bool site;             /* a /site/ answer: its body is made when it is sent */
     enum site_kind site_kind;
-    uint32_t site_page;            /* the page, or the enum site_odd */
+    uint32_t site_page; /* the page, or the enum site_odd */
 };
 
 /* A response waiting for its timer. Linked into flagd's list so that shutdown, and a
@@ -113,7 +115,7 @@ struct answer {
 struct pending {
     struct pending *prev, *next;
     struct flagd *d;
-    struct evhttp_request *req;    /* owned by evhttp */
+    struct evhttp_request *req; /* owned by evhttp */
     struct event *timer;
     struct answer a;
 };
@@ -142,7 +144,8 @@ static struct flagd *flagd_self;
 
 static void usage(FILE *f)
 {
-    fprintf(f,
+    fprintf(
+        f,
         "usage: flagd [--port P] [--bind ADDR] [--root DIR] [--delay MS|MIN-MAX]\n"
         "             [--error-rate P] [--seed N] [--timeout S] [--iso-codes FILE]\n"
         "             [--reset-rate P] [--truncate-rate P] [--stall-rate P]\n"
@@ -232,28 +235,43 @@ static bool parse_rate(const char *s, double *out)
 }
 
 /* In the order of longopts[]: bad-value messages name the option by c - OPT_PORT. */
-enum opt_id { OPT_PORT = 256, OPT_BIND, OPT_ROOT, OPT_DELAY, OPT_ERROR_RATE, OPT_SEED,
-              OPT_TIMEOUT, OPT_ISO, OPT_PLAN, OPT_HELP, OPT_RESET_RATE, OPT_TRUNCATE_RATE,
-              OPT_STALL_RATE, OPT_SITE_PAGES, OPT_SITE_FANOUT, OPT_SITE_PLAN };
+enum opt_id {
+    OPT_PORT = 256,
+    OPT_BIND,
+    OPT_ROOT,
+    OPT_DELAY,
+    OPT_ERROR_RATE,
+    OPT_SEED,
+    OPT_TIMEOUT,
+    OPT_ISO,
+    OPT_PLAN,
+    OPT_HELP,
+    OPT_RESET_RATE,
+    OPT_TRUNCATE_RATE,
+    OPT_STALL_RATE,
+    OPT_SITE_PAGES,
+    OPT_SITE_FANOUT,
+    OPT_SITE_PLAN
+};
 
 static const struct option longopts[] = {
-    { "port", required_argument, NULL, OPT_PORT },
-    { "bind", required_argument, NULL, OPT_BIND },
-    { "root", required_argument, NULL, OPT_ROOT },
-    { "delay", required_argument, NULL, OPT_DELAY },
-    { "error-rate", required_argument, NULL, OPT_ERROR_RATE },
-    { "seed", required_argument, NULL, OPT_SEED },
-    { "timeout", required_argument, NULL, OPT_TIMEOUT },
-    { "iso-codes", required_argument, NULL, OPT_ISO },
-    { "plan", no_argument, NULL, OPT_PLAN },
-    { "help", no_argument, NULL, OPT_HELP },
-    { "reset-rate", required_argument, NULL, OPT_RESET_RATE },
-    { "truncate-rate", required_argument, NULL, OPT_TRUNCATE_RATE },
-    { "stall-rate", required_argument, NULL, OPT_STALL_RATE },
-    { "site-pages", required_argument, NULL, OPT_SITE_PAGES },
-    { "site-fanout", required_argument, NULL, OPT_SITE_FANOUT },
-    { "site-plan", no_argument, NULL, OPT_SITE_PLAN },
-    { NULL, 0, NULL, 0 },
+    {"port", required_argument, NULL, OPT_PORT},
+    {"bind", required_argument, NULL, OPT_BIND},
+    {"root", required_argument, NULL, OPT_ROOT},
+    {"delay", required_argument, NULL, OPT_DELAY},
+    {"error-rate", required_argument, NULL, OPT_ERROR_RATE},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"iso-codes", required_argument, NULL, OPT_ISO},
+    {"plan", no_argument, NULL, OPT_PLAN},
+    {"help", no_argument, NULL, OPT_HELP},
+    {"reset-rate", required_argument, NULL, OPT_RESET_RATE},
+    {"truncate-rate", required_argument, NULL, OPT_TRUNCATE_RATE},
+    {"stall-rate", required_argument, NULL, OPT_STALL_RATE},
+    {"site-pages", required_argument, NULL, OPT_SITE_PAGES},
+    {"site-fanout", required_argument, NULL, OPT_SITE_FANOUT},
+    {"site-plan", no_argument, NULL, OPT_SITE_PLAN},
+    {NULL, 0, NULL, 0},
 };
 
 /* Fill o from argv. Returns -1 to run, or the exit status: EXIT_OK after --help,
@@ -261,11 +279,16 @@ static const struct option longopts[] = {
 static int parse_options(int argc, char **argv, struct options *o)
 {
     *o = (struct options){
-        .bind = DEFAULT_BIND, .port = DEFAULT_PORT, .root = STORE_DEFAULT_ROOT,
-        .iso_path = STORE_DEFAULT_ISO, .timeout_s = DEFAULT_TIMEOUT_S,
-        .fate = { .seed = 0, .error_rate = FATE_DEFAULT_ERROR_RATE,
-                  .delay_min_ms = FATE_DEFAULT_DELAY_MS, .delay_max_ms = FATE_DEFAULT_DELAY_MS },
-        .site = { .pages = SITE_DEFAULT_PAGES, .fanout = SITE_DEFAULT_FANOUT },
+        .bind = DEFAULT_BIND,
+        .port = DEFAULT_PORT,
+        .root = STORE_DEFAULT_ROOT,
+        .iso_path = STORE_DEFAULT_ISO,
+        .timeout_s = DEFAULT_TIMEOUT_S,
+        .fate = {.seed = 0,
+                 .error_rate = FATE_DEFAULT_ERROR_RATE,
+                 .delay_min_ms = FATE_DEFAULT_DELAY_MS,
+                 .delay_max_ms = FATE_DEFAULT_DELAY_MS},
+        .site = {.pages = SITE_DEFAULT_PAGES, .fanout = SITE_DEFAULT_FANOUT},
     };
     opterr = 0; /* our own one-line messages, not getopt's "bin/flagd: ..." */
     int c;
@@ -277,19 +300,13 @@ static int parse_options(int argc, char **argv, struct options *o)
             ok = parse_uint(optarg, 65535 - (FATE_LISTENERS - 1), &v);
             o->port = (unsigned)v;
             break;
-        case OPT_BIND:
-            o->bind = optarg;
-            break;
+        case OPT_BIND: o->bind = optarg; break;
         case OPT_ROOT:
             o->root = optarg;
             ok = *optarg != '\0';
             break;
-        case OPT_DELAY:
-            ok = parse_delay(optarg, &o->fate);
-            break;
-        case OPT_ERROR_RATE:
-            ok = parse_rate(optarg, &o->fate.error_rate);
-            break;
+        case OPT_DELAY: ok = parse_delay(optarg, &o->fate); break;
+        case OPT_ERROR_RATE: ok = parse_rate(optarg, &o->fate.error_rate); break;
         case OPT_SEED:
             ok = parse_uint(optarg, UINT64_MAX, &v);
             o->fate.seed = v;
@@ -298,15 +315,9 @@ static int parse_options(int argc, char **argv, struct options *o)
             ok = parse_uint(optarg, MAX_TIMEOUT_S, &v) && v > 0;
             o->timeout_s = (unsigned)v;
             break;
-        case OPT_RESET_RATE:
-            ok = parse_rate(optarg, &o->fate.reset_rate);
-            break;
-        case OPT_TRUNCATE_RATE:
-            ok = parse_rate(optarg, &o->fate.truncate_rate);
-            break;
-        case OPT_STALL_RATE:
-            ok = parse_rate(optarg, &o->fate.stall_rate);
-            break;
+        case OPT_RESET_RATE: ok = parse_rate(optarg, &o->fate.reset_rate); break;
+        case OPT_TRUNCATE_RATE: ok = parse_rate(optarg, &o->fate.truncate_rate); break;
+        case OPT_STALL_RATE: ok = parse_rate(optarg, &o->fate.stall_rate); break;
         case OPT_SITE_PAGES:
             ok = parse_uint(optarg, SITE_MAX_PAGES, &v) && v >= 1;
             o->site.pages = (uint32_t)v;
@@ -315,18 +326,10 @@ static int parse_options(int argc, char **argv, struct options *o)
             ok = parse_uint(optarg, SITE_MAX_FANOUT, &v) && v >= SITE_MIN_FANOUT;
             o->site.fanout = (uint32_t)v;
             break;
-        case OPT_ISO:
-            o->iso_path = optarg;
-            break;
-        case OPT_PLAN:
-            o->plan = true;
-            break;
-        case OPT_SITE_PLAN:
-            o->site_plan = true;
-            break;
-        case OPT_HELP:
-            usage(stdout);
-            return EXIT_OK;
+        case OPT_ISO: o->iso_path = optarg; break;
+        case OPT_PLAN: o->plan = true; break;
+        case OPT_SITE_PLAN: o->site_plan = true; break;
+        case OPT_HELP: usage(stdout); return EXIT_OK;
         case ':':
             fprintf(stderr, "flagd: option '%s' needs a value\n", argv[optind - 1]);
             usage(stderr);
@@ -376,7 +379,7 @@ static const char *reason_phrase(int status)
 static struct answer decide(const struct flagd *d, enum fate_listener l,
                             enum evhttp_cmd_type method, const struct route *r)
 {
-    struct answer a = { .status = route_status(r->kind), .type = "text/plain" };
+    struct answer a = {.status = route_status(r->kind), .type = "text/plain"};
     if (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_HEAD) {
         a.status = 405;
         a.close = true;
@@ -490,7 +493,7 @@ static void reset_connection(struct flagd *d, struct evhttp_request *req)
 {
     struct evhttp_connection *evcon = evhttp_request_get_connection(req);
     evutil_socket_t fd = bufferevent_getfd(evhttp_connection_get_bufferevent(evcon));
-    struct sockaddr unspec = { .sa_family = AF_UNSPEC };
+    struct sockaddr unspec = {.sa_family = AF_UNSPEC};
     if (fd >= 0)
         (void)connect(fd, &unspec, sizeof unspec);
     counters_fault(&d->counters, FATE_FAULT_RESET);
@@ -542,7 +545,7 @@ static void answer_later(struct flagd *d, struct evhttp_request *req, const stru
         d->pending->prev = p;
     d->pending = p;
     evhttp_connection_set_closecb(evhttp_request_get_connection(req), on_close, p);
-    struct timeval tv = { .tv_sec = a->delay_ms / 1000, .tv_usec = (a->delay_ms % 1000) * 1000 };
+    struct timeval tv = {.tv_sec = a->delay_ms / 1000, .tv_usec = (a->delay_ms % 1000) * 1000};
     evtimer_add(p->timer, &tv);
 }
 
@@ -591,9 +594,11 @@ static void send_manifest(struct flagd *d, enum fate_listener l, struct evhttp_r
     }
     size_t pages = 0, not_found = 0, errors = 0, links = 0;
     char path[SITE_PATH_MAX], buf[SITE_PAGE_MAX];
-    evbuffer_add_printf(out, "{\"pages\":%u,\"fanout\":%u,\"seed\":%llu,\"listener\":\"%s\","
-                        "\"max_depth\":%u,\"site\":[", c->pages, c->fanout,
-                        (unsigned long long)c->seed, fate_listener_name(l), site_max_depth(c));
+    evbuffer_add_printf(out,
+                        "{\"pages\":%u,\"fanout\":%u,\"seed\":%llu,\"listener\":\"%s\","
+                        "\"max_depth\":%u,\"site\":[",
+                        c->pages, c->fanout, (unsigned long long)c->seed, fate_listener_name(l),
+                        site_max_depth(c));
     for (uint32_t i = 0; i < c->pages; i++) {
         struct fate f = fate_of_page(&d->fate, l, i);
         int status = i == 0 ? 200 : f.status; /* /site/ itself never fails */
@@ -626,8 +631,10 @@ static void send_manifest(struct flagd *d, enum fate_listener l, struct evhttp_r
         first = false;
     }
     free(reached);
-    evbuffer_add_printf(out, "],\"crawl\":{\"pages\":%zu,\"not_found\":%zu,\"errors\":%zu,"
-                        "\"links\":%zu}}\n", pages, not_found, errors, links);
+    evbuffer_add_printf(out,
+                        "],\"crawl\":{\"pages\":%zu,\"not_found\":%zu,\"errors\":%zu,"
+                        "\"links\":%zu}}\n",
+                        pages, not_found, errors, links);
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
     evhttp_add_header(h, "Content-Type", "application/json");
     if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
@@ -652,8 +659,8 @@ static void on_site(struct flagd *d, enum fate_listener l, struct evhttp_request
         send_manifest(d, l, req);
         return;
     }
-    struct answer a = { .status = 404, .type = "text/plain", .site = true, .site_kind = kind,
-                        .site_page = page };
+    struct answer a = {
+        .status = 404, .type = "text/plain", .site = true, .site_kind = kind, .site_page = page};
     struct fate f;
     if (kind == SITE_PAGE) {
         f = fate_of_page(&d->fate, l, page);
@@ -700,7 +707,7 @@ static void on_request(struct evhttp_request *req, void *arg)
     enum evhttp_cmd_type method = evhttp_request_get_command(req);
     if (header_bytes(req, uri) > MAX_HEADERS_BYTES) {
         /* Checked before the route: an oversized head is refused whatever it asks for. */
-        const struct answer a = { .status = 431, .type = "text/plain", .close = true };
+        const struct answer a = {.status = 431, .type = "text/plain", .close = true};
         counters_begin(&d->counters);
         answer_send(d, req, &a);
         return;
@@ -750,14 +757,15 @@ static void on_accept_error(struct evconnlistener *lev, void *arg)
             ls = &d->listeners[i];
     bool exhausted = e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM;
     if (ls && exhausted && ls->resume) {
-        static const struct timeval backoff = { 0, ACCEPT_BACKOFF_MS * 1000 };
+        static const struct timeval backoff = {0, ACCEPT_BACKOFF_MS * 1000};
         evconnlistener_disable(lev);
         evtimer_add(ls->resume, &backoff);
     }
     time_t now = time(NULL);
     if (!d || now - d->accept_log_s >= ACCEPT_LOG_INTERVAL_S) {
         if (d && d->accept_unlogged)
-            fprintf(stderr, "flagd: cannot accept a connection: %s (and %lu more since the last line)%s\n",
+            fprintf(stderr,
+                    "flagd: cannot accept a connection: %s (and %lu more since the last line)%s\n",
                     evutil_socket_error_to_string(e), d->accept_unlogged,
                     exhausted ? "; pausing accepts" : "");
         else
@@ -776,8 +784,9 @@ static void on_accept_error(struct evconnlistener *lev, void *arg)
 static int listener_open(struct flagd *d, struct listener *ls, const struct options *o,
                          unsigned port, char *err, size_t errlen)
 {
-    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                              .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE };
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE};
     struct addrinfo *ai = NULL;
     char portstr[16];
     snprintf(portstr, sizeof portstr, "%u", port);
@@ -822,14 +831,15 @@ static int listener_open(struct flagd *d, struct listener *ls, const struct opti
     /* Every method is let through to on_request, which answers 405 itself: evhttp would
      * answer 501 to a method it was told to refuse. */
     evhttp_set_allowed_methods(ls->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
-                               EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
-                               EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
+                                             EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+                                             EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
+                                             EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
     evhttp_set_max_headers_size(ls->http, EVHTTP_HEADERS_CAP_BYTES);
     evhttp_set_max_body_size(ls->http, MAX_BODY_BYTES);
     evhttp_set_timeout(ls->http, (int)o->timeout_s);
     evhttp_set_gencb(ls->http, on_request, ls);
-    snprintf(ls->url, sizeof ls->url, "http://%s%s%s:%s/flags", family == AF_INET6 ? "[" : "",
-             host, family == AF_INET6 ? "]" : "", serv);
+    snprintf(ls->url, sizeof ls->url, "http://%s%s%s:%s/flags", family == AF_INET6 ? "[" : "", host,
+             family == AF_INET6 ? "]" : "", serv);
     return 0;
 }
 
@@ -885,7 +895,7 @@ static void raise_fd_limit(void)
  * fourth word (reset, truncate, stall); a reset's STATUS is 0, as none is ever sent. */
 static int print_plan(const struct options *o)
 {
-    struct store_options so = { .root = o->root, .warn = on_store_warning };
+    struct store_options so = {.root = o->root, .warn = on_store_warning};
     struct store *s;
     char err[ERR_MAX];
     if (store_open(&s, &so, err, sizeof err) != 0) {
@@ -893,7 +903,7 @@ static int print_plan(const struct options *o)
         return EXIT_FAIL;
     }
     for (int i = 0; i < STORE_CODES; i++) {
-        char cc[3] = { (char)('a' + i / 26), (char)('a' + i % 26), '\0' };
+        char cc[3] = {(char)('a' + i / 26), (char)('a' + i % 26), '\0'};
         if (!store_get(s, cc))
             continue;
         struct fate f = fate_of(&o->fate, FATE_ERROR, cc);
@@ -927,8 +937,7 @@ static int flagd_init(struct flagd *d, const struct options *o, char *err, size_
     memset(d, 0, sizeof *d);
     d->fate = o->fate;
     d->site = o->site;
-    struct store_options so = { .root = o->root, .iso_path = o->iso_path,
-                                .warn = on_store_warning };
+    struct store_options so = {.root = o->root, .iso_path = o->iso_path, .warn = on_store_warning};
     if (store_open(&d->store, &so, err, errlen) != 0)
         return -1;
     /* evhttp turns a connection's read and write events off and on around every request;
@@ -952,7 +961,7 @@ static int flagd_init(struct flagd *d, const struct options *o, char *err, size_
         if (listener_open(d, ls, o, port, err, errlen) != 0)
             return -1;
     }
-    const int sigs[2] = { SIGINT, SIGTERM };
+    const int sigs[2] = {SIGINT, SIGTERM};
     for (int i = 0; i < 2; i++) {
         d->signals[i] = evsignal_new(d->base, sigs[i], on_signal, d);
         if (!d->signals[i] || evsignal_add(d->signals[i], NULL) != 0) {

@@ -110,13 +110,9 @@ enum route_kind route_parse(const char *uri, size_t len, struct route *r)
 int route_status(enum route_kind kind)
 {
     switch (kind) {
-    case ROUTE_NOT_FOUND:
-        return 404;
-    case ROUTE_BAD:
-        return 400;
-    case ROUTE_TOO_LONG:
-        return 414;
-    default:
-        return 200;
+    case ROUTE_NOT_FOUND: return 404;
+    case ROUTE_BAD: return 400;
+    case ROUTE_TOO_LONG: return 414;
+    default: return 200;
     }
 }

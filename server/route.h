@@ -5,23 +5,24 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define ROUTE_URI_MAX 256 /* the longest flag path is 23 bytes, a site page's under 150
+#define ROUTE_URI_MAX \
+    256 /* the longest flag path is 23 bytes, a site page's under 150
                            * (site.h); longer is abuse: 414 */
 
 enum route_kind {
-    ROUTE_GIF,        /* /flags/{cc}/{cc}.gif */
-    ROUTE_META,       /* /flags/{cc}/metadata.json */
-    ROUTE_STATS,      /* /stats, optionally ?reset=1 */
-    ROUTE_SITE,       /* /site/...: the crawlable site (site.h says which paths exist) */
-    ROUTE_NOT_FOUND,  /* well-formed, but nothing flagd serves: 404 */
-    ROUTE_BAD,        /* malformed or a traversal attempt: 400 */
-    ROUTE_TOO_LONG,   /* over ROUTE_URI_MAX: 414 */
+    ROUTE_GIF,       /* /flags/{cc}/{cc}.gif */
+    ROUTE_META,      /* /flags/{cc}/metadata.json */
+    ROUTE_STATS,     /* /stats, optionally ?reset=1 */
+    ROUTE_SITE,      /* /site/...: the crawlable site (site.h says which paths exist) */
+    ROUTE_NOT_FOUND, /* well-formed, but nothing flagd serves: 404 */
+    ROUTE_BAD,       /* malformed or a traversal attempt: 400 */
+    ROUTE_TOO_LONG,  /* over ROUTE_URI_MAX: 414 */
 };
 
 struct route {
     enum route_kind kind;
-    char cc[3];       /* the code, two lowercase letters, for GIF and META; else "" */
-    bool reset;       /* STATS with reset=1 among its query parameters */
+    char cc[3]; /* the code, two lowercase letters, for GIF and META; else "" */
+    bool reset; /* STATS with reset=1 among its query parameters */
 };
 
 /* Classify the request-target uri (len bytes, not necessarily NUL-terminated; a NUL byte

@@ -121,8 +121,8 @@ enum site_kind site_lookup(const struct site_config *c, const char *path, size_t
 }
 
 /* Append to buf at *k, never past len. */
-__attribute__((format(printf, 4, 5)))
-static void put(char *buf, size_t len, size_t *k, const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) static void put(char *buf, size_t len, size_t *k,
+                                                      const char *fmt, ...)
 {
     if (*k >= len)
         return;
@@ -153,7 +153,8 @@ size_t site_render(const struct site_config *c, uint32_t page, char *buf, size_t
     uint64_t first = (uint64_t)page * c->fanout + 1;
     for (uint64_t child = first; child < first + c->fanout && child < c->pages; child++) {
         char href[SITE_PATH_MAX];
-        unsigned form = (unsigned)(site_hash(c, page, (uint32_t)(child - first), SITE_TAG_FORM) % 4);
+        unsigned form =
+            (unsigned)(site_hash(c, page, (uint32_t)(child - first), SITE_TAG_FORM) % 4);
         if (form == 3 && page == 0)
             form = 0; /* /site/ has no "../p0/" */
         switch (form) {
@@ -204,7 +205,8 @@ static const char odd_index[] =
     "<li><a href=\"../odd/\">this page again</a></li>\n"
     "</ul></body></html>\n";
 
-static const char odd_nul[] = "<html><body><a href=\"broken.html\">a</a>\0<p>after the NUL</p></body></html>\n";
+static const char odd_nul[] =
+    "<html><body><a href=\"broken.html\">a</a>\0<p>after the NUL</p></body></html>\n";
 
 static const char odd_broken[] =
     "<html><body><p>unclosed <b>bold <a href=deep.html>deep<div><table><tr><td>"
@@ -220,7 +222,10 @@ void site_odd(enum site_odd which, struct site_odd_answer *a)
 {
     *a = (struct site_odd_answer){.status = 200, .type = "text/html; charset=utf-8", .repeat = 1};
     switch (which) {
-    case SITE_ODD_INDEX: a->body = odd_index; a->len = sizeof odd_index - 1; break;
+    case SITE_ODD_INDEX:
+        a->body = odd_index;
+        a->len = sizeof odd_index - 1;
+        break;
     case SITE_ODD_BINARY:
         a->type = "image/gif";
         a->body = odd_gif;
@@ -231,13 +236,34 @@ void site_odd(enum site_odd which, struct site_odd_answer *a)
         a->len = sizeof SITE_HUGE_LINE - 1;
         a->repeat = SITE_ODD_HUGE_BYTES / a->len + 1;
         break;
-    case SITE_ODD_NUL: a->body = odd_nul; a->len = sizeof odd_nul - 1; break;
-    case SITE_ODD_BROKEN: a->body = odd_broken; a->len = sizeof odd_broken - 1; break;
-    case SITE_ODD_DEEP: a->body = odd_deep; a->len = sizeof odd_deep - 1; break;
-    case SITE_ODD_LOOP: a->status = 302; a->location = "loop"; break;
-    case SITE_ODD_R1: a->status = 302; a->location = "r2"; break;
-    case SITE_ODD_R2: a->status = 302; a->location = "r1"; break;
-    default: a->status = 404; a->type = "text/plain"; break;
+    case SITE_ODD_NUL:
+        a->body = odd_nul;
+        a->len = sizeof odd_nul - 1;
+        break;
+    case SITE_ODD_BROKEN:
+        a->body = odd_broken;
+        a->len = sizeof odd_broken - 1;
+        break;
+    case SITE_ODD_DEEP:
+        a->body = odd_deep;
+        a->len = sizeof odd_deep - 1;
+        break;
+    case SITE_ODD_LOOP:
+        a->status = 302;
+        a->location = "loop";
+        break;
+    case SITE_ODD_R1:
+        a->status = 302;
+        a->location = "r2";
+        break;
+    case SITE_ODD_R2:
+        a->status = 302;
+        a->location = "r1";
+        break;
+    default:
+        a->status = 404;
+        a->type = "text/plain";
+        break;
     }
     if (a->status == 302) {
         a->type = "text/plain";

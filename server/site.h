@@ -21,36 +21,36 @@
 #define SITE_DEFAULT_FANOUT 8
 #define SITE_MIN_FANOUT 2
 #define SITE_MAX_FANOUT 32
-#define SITE_BROKEN_EVERY 16       /* about one page in this many has a link that is 404 */
-#define SITE_PATH_MAX 256          /* /site/ plus 17 levels of "p99999/" at fanout 2 */
-#define SITE_PAGE_MAX 16384        /* a rendered page, SITE_MAX_FANOUT children included */
+#define SITE_BROKEN_EVERY 16 /* about one page in this many has a link that is 404 */
+#define SITE_PATH_MAX 256    /* /site/ plus 17 levels of "p99999/" at fanout 2 */
+#define SITE_PAGE_MAX 16384  /* a rendered page, SITE_MAX_FANOUT children included */
 #define SITE_ODD_HUGE_BYTES (2 * 1024 * 1024) /* over a crawler's default --max-body (1M) */
 
 struct site_config {
-    uint32_t pages;                /* --site-pages, 1..SITE_MAX_PAGES */
-    uint32_t fanout;               /* --site-fanout */
-    uint64_t seed;                 /* flagd's --seed */
+    uint32_t pages;  /* --site-pages, 1..SITE_MAX_PAGES */
+    uint32_t fanout; /* --site-fanout */
+    uint64_t seed;   /* flagd's --seed */
 };
 
 /* What a path under /site/ names. */
 enum site_kind {
-    SITE_PAGE,                     /* a page: *page is its number */
-    SITE_MANIFEST,                 /* /site/manifest.json */
-    SITE_ODD,                      /* /site/odd/...: *page is an enum site_odd */
-    SITE_MISSING,                  /* anything else: 404 */
+    SITE_PAGE,     /* a page: *page is its number */
+    SITE_MANIFEST, /* /site/manifest.json */
+    SITE_ODD,      /* /site/odd/...: *page is an enum site_odd */
+    SITE_MISSING,  /* anything else: 404 */
 };
 
 /* The bad input of /site/odd/. */
 enum site_odd {
-    SITE_ODD_INDEX = 0,            /* /site/odd/: links to all of these, and to other schemes */
-    SITE_ODD_BINARY,               /* binary.gif: 200, image/gif: not HTML */
-    SITE_ODD_HUGE,                 /* huge.html: 200, text/html, SITE_ODD_HUGE_BYTES */
-    SITE_ODD_NUL,                  /* nul.html: HTML with a NUL byte inside */
-    SITE_ODD_BROKEN,               /* broken.html: unclosed tags, unquoted attributes (parses) */
-    SITE_ODD_DEEP,                 /* deep.html: linked from broken.html, links back (a cycle) */
-    SITE_ODD_LOOP,                 /* loop: 302 to itself */
-    SITE_ODD_R1,                   /* r1: 302 to r2 */
-    SITE_ODD_R2,                   /* r2: 302 to r1 */
+    SITE_ODD_INDEX = 0, /* /site/odd/: links to all of these, and to other schemes */
+    SITE_ODD_BINARY,    /* binary.gif: 200, image/gif: not HTML */
+    SITE_ODD_HUGE,      /* huge.html: 200, text/html, SITE_ODD_HUGE_BYTES */
+    SITE_ODD_NUL,       /* nul.html: HTML with a NUL byte inside */
+    SITE_ODD_BROKEN,    /* broken.html: unclosed tags, unquoted attributes (parses) */
+    SITE_ODD_DEEP,      /* deep.html: linked from broken.html, links back (a cycle) */
+    SITE_ODD_LOOP,      /* loop: 302 to itself */
+    SITE_ODD_R1,        /* r1: 302 to r2 */
+    SITE_ODD_R2,        /* r2: 302 to r1 */
     SITE_ODDS
 };
 
@@ -83,8 +83,8 @@ struct site_odd_answer {
     const char *type;
     const char *body;
     size_t len;
-    size_t repeat;                 /* the body is sent this many times (1 but for huge.html) */
-    const char *location;          /* 302: where to, relative to the page */
+    size_t repeat;        /* the body is sent this many times (1 but for huge.html) */
+    const char *location; /* 302: where to, relative to the page */
 };
 void site_odd(enum site_odd which, struct site_odd_answer *a);
 

@@ -18,9 +18,9 @@
 
 struct store {
     struct store_flag flags[STORE_CODES];
-    size_t count;                /* codes with a gif */
-    char root[PATH_MAX];         /* the root's real path, no trailing '/' unless it is "/" */
-    char *names[STORE_CODES];    /* iso-codes names, NULL when unknown */
+    size_t count;             /* codes with a gif */
+    char root[PATH_MAX];      /* the root's real path, no trailing '/' unless it is "/" */
+    char *names[STORE_CODES]; /* iso-codes names, NULL when unknown */
     const struct store_options *o;
 };
 
@@ -33,8 +33,7 @@ int store_index(const char *cc)
     return (cc[0] - 'a') * 26 + (cc[1] - 'a');
 }
 
-static void warn(const struct store *s, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+static void warn(const struct store *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void warn(const struct store *s, const char *fmt, ...)
 {
     if (!s->o->warn)
@@ -58,8 +57,7 @@ static bool inside_root(const struct store *s, const char *real)
 /* Read path into *out when its real path lies inside the root and is a regular file of
  * at most STORE_FILE_MAX bytes. ABSENT when nothing is there (or a component is not a
  * directory), REFUSED (with a warning) for anything else that is wrong. */
-static enum load_result load_file(const struct store *s, const char *path,
-                                  struct store_blob *out)
+static enum load_result load_file(const struct store *s, const char *path, struct store_blob *out)
 {
     char real[PATH_MAX];
     if (!realpath(path, real)) {
@@ -133,9 +131,8 @@ static void check_meta(const struct store *s, const char *path, struct store_blo
  * give exactly that spacing. */
 static int build_meta(const struct store *s, int i, struct store_blob *meta)
 {
-    char cc[3] = { (char)('A' + i / 26), (char)('A' + i % 26), '\0' };
-    json_t *j = json_pack("{s:s, s:s}", "country", s->names[i] ? s->names[i] : cc,
-                          "iso_cc", cc);
+    char cc[3] = {(char)('A' + i / 26), (char)('A' + i % 26), '\0'};
+    json_t *j = json_pack("{s:s, s:s}", "country", s->names[i] ? s->names[i] : cc, "iso_cc", cc);
     char *text = j ? json_dumps(j, JSON_PRESERVE_ORDER) : NULL;
     json_decref(j);
     if (!text)
@@ -148,7 +145,7 @@ static int build_meta(const struct store *s, int i, struct store_blob *meta)
 /* The gif of code i, book layout first, then flat; and its metadata. */
 static int load_code(struct store *s, int i)
 {
-    char cc[3] = { (char)('a' + i / 26), (char)('a' + i % 26), '\0' };
+    char cc[3] = {(char)('a' + i / 26), (char)('a' + i % 26), '\0'};
     char path[PATH_MAX + 32];
     struct store_flag *f = &s->flags[i];
     snprintf(path, sizeof path, "%s/%s/%s.gif", s->o->root, cc, cc);
@@ -184,12 +181,12 @@ static int load_names(struct store *s, char *err, size_t errlen)
     }
     size_t k;
     json_t *entry;
-    json_array_foreach(list, k, entry) {
+    json_array_foreach (list, k, entry) {
         const char *a2 = json_string_value(json_object_get(entry, "alpha_2"));
         const char *name = json_string_value(json_object_get(entry, "name"));
         if (!a2 || !name || strlen(a2) != 2)
             continue;
-        char cc[3] = { (char)(a2[0] | 0x20), (char)(a2[1] | 0x20), '\0' };
+        char cc[3] = {(char)(a2[0] | 0x20), (char)(a2[1] | 0x20), '\0'};
         int i = store_index(cc);
         if (i >= 0 && !s->names[i])
             s->names[i] = strdup(name);
@@ -225,8 +222,8 @@ int store_open(struct store **out, const struct store_options *o, char *err, siz
         }
     }
     if (s->count == 0) {
-        snprintf(err, errlen, "no flags in %s (looked for %s/cc/cc.gif and %s/cc.gif)",
-                 o->root, o->root, o->root);
+        snprintf(err, errlen, "no flags in %s (looked for %s/cc/cc.gif and %s/cc.gif)", o->root,
+                 o->root, o->root);
         goto fail;
     }
     s->o = NULL; /* the options need not outlive store_open */

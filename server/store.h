@@ -4,10 +4,10 @@
 
 #include <stddef.h>
 
-#define STORE_DEFAULT_ROOT "/usr/share/flags/countries/16x11"      /* famfamfam-flag-gif */
+#define STORE_DEFAULT_ROOT "/usr/share/flags/countries/16x11"         /* famfamfam-flag-gif */
 #define STORE_DEFAULT_ISO "/usr/share/iso-codes/json/iso_3166-1.json" /* iso-codes */
-#define STORE_CODES (26 * 26)          /* aa .. zz */
-#define STORE_FILE_MAX (1024 * 1024)   /* a flag is under 1 KiB; a huge file is a mistake */
+#define STORE_CODES (26 * 26)                                         /* aa .. zz */
+#define STORE_FILE_MAX (1024 * 1024) /* a flag is under 1 KiB; a huge file is a mistake */
 
 struct store; /* opaque: immutable once opened */
 
@@ -17,8 +17,8 @@ struct store_blob {
 };
 
 struct store_flag {
-    struct store_blob gif;     /* the image */
-    struct store_blob meta;    /* {"country": NAME, "iso_cc": "CC"}, or the root's own file */
+    struct store_blob gif;  /* the image */
+    struct store_blob meta; /* {"country": NAME, "iso_cc": "CC"}, or the root's own file */
 };
 
 /* Called once per file that is skipped (outside the root, not a regular file, too big,
@@ -27,9 +27,9 @@ struct store_flag {
 typedef void store_warn_fn(void *arg, const char *msg);
 
 struct store_options {
-    const char *root;          /* the book's layout ROOT/cc/cc.gif or flat ROOT/cc.gif */
-    const char *iso_path;      /* iso-codes' iso_3166-1.json; NULL: no metadata at all */
-    store_warn_fn *warn;       /* may be NULL */
+    const char *root;     /* the book's layout ROOT/cc/cc.gif or flat ROOT/cc.gif */
+    const char *iso_path; /* iso-codes' iso_3166-1.json; NULL: no metadata at all */
+    store_warn_fn *warn;  /* may be NULL */
     void *warn_arg;
 };
 

@@ -11,7 +11,7 @@
 #include "store.h"
 
 /* Codes present in the fuzzer's own root; every other code must find nothing. */
-static const char *const root_codes[] = { "br", "cn" };
+static const char *const root_codes[] = {"br", "cn"};
 #define ROOT_CODES (sizeof root_codes / sizeof root_codes[0])
 #define GIF_BYTES "GIF89a"
 
@@ -36,7 +36,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         if (!f || fputs(GIF_BYTES, f) == EOF || fclose(f) != 0)
             abort();
     }
-    struct store_options o = { .root = dir };
+    struct store_options o = {.root = dir};
     char err[256];
     if (store_open(&store, &o, err, sizeof err) != 0) {
         fprintf(stderr, "fuzz_route: %s\n", err);
@@ -86,15 +86,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const struct store_flag *f = store_get(store, r.cc);
         if ((f != NULL) != in_root(r.cc))
             abort();
-        if (f && (f->gif.len != sizeof GIF_BYTES - 1 ||
-                  memcmp(f->gif.data, GIF_BYTES, f->gif.len) != 0))
+        if (f &&
+            (f->gif.len != sizeof GIF_BYTES - 1 || memcmp(f->gif.data, GIF_BYTES, f->gif.len) != 0))
             abort();
     } else if (r.cc[0] != '\0' || (k != ROUTE_STATS && r.reset)) {
         abort(); /* no code leaves a refused or unknown path */
     }
     /* store_get also takes whatever two bytes a caller hands it. */
     if (size >= 2) {
-        char cc[3] = { uri[0], uri[1], '\0' };
+        char cc[3] = {uri[0], uri[1], '\0'};
         const struct store_flag *f = store_get(store, cc);
         if ((f != NULL) != in_root(cc))
             abort();

@@ -17,15 +17,15 @@
 
 #include <arpa/inet.h>
 
-#define LOOPBACK "127.0.0.1"         /* the only address this tool ever connects to */
+#define LOOPBACK "127.0.0.1" /* the only address this tool ever connects to */
 #define MAX_CONNS 20000
 #define MAX_SECONDS 120
 #define DEFAULT_SECONDS 10
-#define CONNECT_TIMEOUT_MS 20000     /* all N connected by then, or exit 1 */
-#define TICK_MS 1000                 /* slow mode: one byte per connection per tick */
-#define EVENTS_MAX 1024              /* per epoll_wait */
+#define CONNECT_TIMEOUT_MS 20000 /* all N connected by then, or exit 1 */
+#define TICK_MS 1000             /* slow mode: one byte per connection per tick */
+#define EVENTS_MAX 1024          /* per epoll_wait */
 #define READ_BUF_BYTES 4096
-#define FD_MARGIN 64                 /* descriptors besides the connections */
+#define FD_MARGIN 64 /* descriptors besides the connections */
 
 /* The head a slow connection trickles: never finished, the X-Slow value just grows (at one
  * byte a second it stays far below flagd's 8 KiB limit for MAX_SECONDS). */
@@ -35,10 +35,10 @@ static const char slow_head[] = "GET /flags/br/br.gif HTTP/1.1\r\nHost: 127.0.0.
 enum exit_code { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
 struct conn {
-    int fd;            /* -1 once closed */
-    size_t sent;       /* slow mode: bytes of the head sent so far */
+    int fd;      /* -1 once closed */
+    size_t sent; /* slow mode: bytes of the head sent so far */
     bool connected;
-    bool answered;     /* the server sent bytes (an error reply) */
+    bool answered; /* the server sent bytes (an error reply) */
 };
 
 struct flood {
@@ -46,9 +46,9 @@ struct flood {
     int n;
     int epfd;
     int connected;
-    int closed;        /* by the server: EOF, reset or a failed send */
+    int closed; /* by the server: EOF, reset or a failed send */
     int answered;
-    int first_errno;   /* of the first failed connect */
+    int first_errno; /* of the first failed connect */
 };
 
 /* Set by SIGINT/SIGTERM: end the hold early and report. The tool's only global. */
@@ -70,13 +70,13 @@ static long long now_ms(void)
 static void usage(FILE *f)
 {
     fprintf(f,
-        "usage: connflood --port P [--conns N] [--seconds S] [--slow]\n"
-        "Opens N (default 1, at most %d) connections to %s:P, prints 'connflood: N\n"
-        "connected', holds them S seconds (default %d, at most %d) or until SIGTERM, idle\n"
-        "or (--slow) sending a request head one byte a second each, then prints\n"
-        "'connflood: H held, C closed by the server, A answered' and resets them all.\n"
-        "Exit 0, 1 when not all could connect, 2 on bad usage.\n",
-        MAX_CONNS, LOOPBACK, DEFAULT_SECONDS, MAX_SECONDS);
+            "usage: connflood --port P [--conns N] [--seconds S] [--slow]\n"
+            "Opens N (default 1, at most %d) connections to %s:P, prints 'connflood: N\n"
+            "connected', holds them S seconds (default %d, at most %d) or until SIGTERM, idle\n"
+            "or (--slow) sending a request head one byte a second each, then prints\n"
+            "'connflood: H held, C closed by the server, A answered' and resets them all.\n"
+            "Exit 0, 1 when not all could connect, 2 on bad usage.\n",
+            MAX_CONNS, LOOPBACK, DEFAULT_SECONDS, MAX_SECONDS);
 }
 
 static bool parse_int(const char *s, long lo, long hi, int *out)
@@ -95,7 +95,7 @@ static void conn_reset(struct conn *c)
 {
     if (c->fd < 0)
         return;
-    struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+    struct linger lg = {.l_onoff = 1, .l_linger = 0};
     (void)setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
     close(c->fd);
     c->fd = -1;
@@ -110,7 +110,7 @@ static void conn_lost(struct flood *f, struct conn *c)
 /* Start every connect; wait until all are connected or CONNECT_TIMEOUT_MS passed. */
 static int flood_connect(struct flood *f, unsigned port)
 {
-    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     inet_pton(AF_INET, LOOPBACK, &sa.sin_addr);
     int pending = 0;
     for (int i = 0; i < f->n; i++) {
@@ -120,7 +120,7 @@ static int flood_connect(struct flood *f, unsigned port)
             fprintf(stderr, "connflood: socket %d: %s\n", i + 1, strerror(errno));
             return -1;
         }
-        struct epoll_event ev = { .events = EPOLLOUT, .data.u32 = (uint32_t)i };
+        struct epoll_event ev = {.events = EPOLLOUT, .data.u32 = (uint32_t)i};
         int rc = connect(c->fd, (struct sockaddr *)&sa, sizeof sa);
         if (rc != 0 && errno != EINPROGRESS) {
             if (!f->first_errno)
@@ -159,7 +159,7 @@ static int flood_connect(struct flood *f, unsigned port)
             c->connected = true;
             f->connected++;
             /* From now on: notice the server closing or answering. */
-            struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.u32 = evs[j].data.u32 };
+            struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.u32 = evs[j].data.u32};
             epoll_ctl(f->epfd, EPOLL_CTL_MOD, c->fd, &ev);
         }
     }
@@ -241,12 +241,9 @@ static void raise_fd_limit(void)
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        { "port", required_argument, NULL, 'p' },
-        { "conns", required_argument, NULL, 'n' },
-        { "seconds", required_argument, NULL, 's' },
-        { "slow", no_argument, NULL, 'S' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+        {"port", required_argument, NULL, 'p'},    {"conns", required_argument, NULL, 'n'},
+        {"seconds", required_argument, NULL, 's'}, {"slow", no_argument, NULL, 'S'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     int port = 0, n = 1, seconds = DEFAULT_SECONDS, c;
     bool slow = false;
@@ -272,15 +269,15 @@ int main(int argc, char **argv)
     raise_fd_limit();
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)n + FD_MARGIN) {
-        fprintf(stderr, "connflood: %d connections need %d descriptors; the limit is %llu\n",
-                n, n + FD_MARGIN, (unsigned long long)rl.rlim_cur);
+        fprintf(stderr, "connflood: %d connections need %d descriptors; the limit is %llu\n", n,
+                n + FD_MARGIN, (unsigned long long)rl.rlim_cur);
         return EXIT_FAIL;
     }
-    struct sigaction sa = { .sa_handler = on_stop };
+    struct sigaction sa = {.sa_handler = on_stop};
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
-    struct flood f = { .n = n, .epfd = epoll_create1(EPOLL_CLOEXEC) };
+    struct flood f = {.n = n, .epfd = epoll_create1(EPOLL_CLOEXEC)};
     f.conns = calloc((size_t)n, sizeof *f.conns);
     if (f.epfd < 0 || !f.conns) {
         fprintf(stderr, "connflood: out of resources\n");
@@ -299,8 +296,8 @@ int main(int argc, char **argv)
         printf("connflood: %d connected\n", f.connected);
         fflush(stdout);
         flood_hold(&f, seconds, slow);
-        printf("connflood: %d held, %d closed by the server, %d answered\n",
-               f.connected - f.closed, f.closed, f.answered);
+        printf("connflood: %d held, %d closed by the server, %d answered\n", f.connected - f.closed,
+               f.closed, f.answered);
     }
     for (int i = 0; i < n; i++)
         conn_reset(&f.conns[i]);

@@ -28,7 +28,7 @@ int main(int argc, char **argv)
     double factor = f ? strtod(f, &end) : 0;
     if (!bin || !f || *end || !(factor >= 1)) {
         fprintf(stderr, "slowdown: set SLOWDOWN_BIN (the real drivers' directory) and "
-                "SLOWDOWN_FACTOR (>= 1)\n");
+                        "SLOWDOWN_FACTOR (>= 1)\n");
         return 2;
     }
     char self[PATH_MAX], real[PATH_MAX];
@@ -51,7 +51,7 @@ int main(int argc, char **argv)
         if (errno != EINTR)
             return 1;
     double extra = (now_s() - t0) * (factor - 1);
-    struct timespec ts = { (time_t)extra, (long)((extra - (double)(time_t)extra) * 1e9) };
+    struct timespec ts = {(time_t)extra, (long)((extra - (double)(time_t)extra) * 1e9)};
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
         ;
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);

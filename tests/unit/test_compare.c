@@ -24,7 +24,7 @@
 static void stats_match_hyperfine_definitions(void **state)
 {
     (void)state;
-    const double odd[] = { 3, 1, 2 };
+    const double odd[] = {3, 1, 2};
     struct stats s;
     assert_int_equal(stats_compute(odd, 3, &s), 0);
     assert_true(fabs(s.median - 2) < EPS && s.min == 1 && s.max == 3 && fabs(s.mean - 2) < EPS);
@@ -32,11 +32,11 @@ static void stats_match_hyperfine_definitions(void **state)
     assert_true(fabs(stats_cv_pct(&s) - 50) < EPS);
     assert_true(odd[0] == 3); /* input untouched */
 
-    const double even[] = { 4, 1, 3, 2 };
+    const double even[] = {4, 1, 3, 2};
     assert_int_equal(stats_compute(even, 4, &s), 0);
     assert_true(fabs(s.median - 2.5) < EPS);
 
-    const double one[] = { 0.5 };
+    const double one[] = {0.5};
     assert_int_equal(stats_compute(one, 1, &s), 0);
     assert_true(s.median == 0.5 && s.stddev == 0);
 
@@ -49,7 +49,7 @@ static void delay_limit_is_l_times_rounds(void **state)
     (void)state;
     /* The book's 194 codes, 100 ms each. */
     assert_true(fabs(limit_delay_s(0.1, 194, 1) - 19.4) < EPS);
-    assert_true(fabs(limit_delay_s(0.1, 194, 30) - 0.7) < EPS);   /* ⌈194/30⌉ = 7 */
+    assert_true(fabs(limit_delay_s(0.1, 194, 30) - 0.7) < EPS); /* ⌈194/30⌉ = 7 */
     assert_true(fabs(limit_delay_s(0.1, 194, 194) - 0.1) < EPS);
     assert_true(fabs(limit_delay_s(0.1, 194, 1000) - 0.1) < EPS);
     assert_true(fabs(limit_delay_s(0.02, 20, 20) - 0.02) < EPS);
@@ -125,9 +125,9 @@ static void make_file(struct results_file *f, double seq_median, double tp_media
 {
     f->n_rows = 2;
     f->rows = calloc(2, sizeof *f->rows);
-    const char *drivers[] = { "sequential", "threadpool" };
-    const double medians[] = { seq_median, tp_median };
-    static const double shape[5] = { -1, -0.5, 0, 0.5, 1 };
+    const char *drivers[] = {"sequential", "threadpool"};
+    const double medians[] = {seq_median, tp_median};
+    static const double shape[5] = {-1, -0.5, 0, 0.5, 1};
     for (int i = 0; i < 2; i++) {
         struct results_row *r = &f->rows[i];
         results_set(r, RC_RUN_ID, "run1");
@@ -163,30 +163,30 @@ static int compare_quietly(const struct results_file *a, const struct results_fi
 static void mann_whitney_and_bootstrap_match_their_definitions(void **state)
 {
     (void)state;
-    const double a[5] = { 1, 2, 3, 4, 5 }, b[5] = { 6, 7, 8, 9, 10 };
+    const double a[5] = {1, 2, 3, 4, 5}, b[5] = {6, 7, 8, 9, 10};
     /* Completely separated 5 and 5: 2 of the C(10,5) = 252 orderings are as extreme. */
     assert_true(fabs(stats_mann_whitney_p(a, 5, b, 5) - 2.0 / 252) < 1e-9);
     assert_true(fabs(stats_mann_whitney_p(b, 5, a, 5) - 2.0 / 252) < 1e-9);
-    const double c[5] = { 1, 3, 5, 7, 9 }, d[5] = { 2, 4, 6, 8, 10 };
+    const double c[5] = {1, 3, 5, 7, 9}, d[5] = {2, 4, 6, 8, 10};
     assert_true(stats_mann_whitney_p(c, 5, d, 5) > 0.5);
-    assert_true(stats_mann_whitney_p(a, 5, a, 5) == 1.0);   /* all tied */
+    assert_true(stats_mann_whitney_p(a, 5, a, 5) == 1.0); /* all tied */
     assert_true(isnan(stats_mann_whitney_p(a, 0, b, 5)));
     /* 3 and 3 can never be significant at 5%: the smallest p is 2/20. */
     assert_true(fabs(stats_mann_whitney_p(a, 3, b, 3) - 0.1) < 1e-9);
 
-    struct stats_sample top = { b, 5 }, bottom = { a, 5 };
+    struct stats_sample top = {b, 5}, bottom = {a, 5};
     double lo, hi;
     assert_int_equal(stats_bootstrap_ratio_ci(&top, 1, &bottom, 1, 0.95, &lo, &hi), 0);
-    assert_true(lo <= 8.0 / 3 && 8.0 / 3 <= hi && lo > 1);   /* the medians' ratio inside */
+    assert_true(lo <= 8.0 / 3 && 8.0 / 3 <= hi && lo > 1); /* the medians' ratio inside */
     double lo2, hi2;
     assert_int_equal(stats_bootstrap_ratio_ci(&top, 1, &bottom, 1, 0.95, &lo2, &hi2), 0);
-    assert_true(lo == lo2 && hi == hi2);                      /* seeded: reproducible */
+    assert_true(lo == lo2 && hi == hi2); /* seeded: reproducible */
 
-    const double quiet[6] = { 1.00, 1.01, 0.99, 1.00, 1.02, 0.98 };
-    const double spike[6] = { 1.00, 1.01, 0.99, 1.00, 1.02, 3.00 };
+    const double quiet[6] = {1.00, 1.01, 0.99, 1.00, 1.02, 0.98};
+    const double spike[6] = {1.00, 1.01, 0.99, 1.00, 1.02, 3.00};
     assert_int_equal(stats_outliers(quiet, 6), 0);
     assert_int_equal(stats_outliers(spike, 6), 1);
-    const double hyperfine_case[4] = { -0.2, 0, 0.2, 4.0 }; /* hyperfine's own unit test */
+    const double hyperfine_case[4] = {-0.2, 0, 0.2, 4.0}; /* hyperfine's own unit test */
     assert_int_equal(stats_outliers(hyperfine_case, 4), 1);
 }
 
@@ -195,18 +195,18 @@ static void compare_judges_speedup_and_time_by_significance(void **state)
     (void)state;
     struct results_file base, same, slower_machine, regressed, faster, wrong, overlap;
     struct compare_summary s;
-    struct compare_options both = { .threshold_pct = 25, .alpha = 0.05, .check_speedup = true,
-                                    .check_time = true };
+    struct compare_options both = {
+        .threshold_pct = 25, .alpha = 0.05, .check_speedup = true, .check_time = true};
     struct compare_options speedup_only = both, time_only = both;
     speedup_only.check_time = false;
     time_only.check_speedup = false;
-    make_file(&base, 4.0, 0.2, "ok", 0.01);            /* speedup 20 */
+    make_file(&base, 4.0, 0.2, "ok", 0.01); /* speedup 20 */
     make_file(&same, 4.0, 0.2, "ok", 0.01);
-    make_file(&slower_machine, 8.0, 0.4, "ok", 0.01);  /* everything 2× slower: still 20 */
-    make_file(&regressed, 4.0, 0.4, "ok", 0.01);       /* 2× regression: speedup 10 */
+    make_file(&slower_machine, 8.0, 0.4, "ok", 0.01); /* everything 2× slower: still 20 */
+    make_file(&regressed, 4.0, 0.4, "ok", 0.01);      /* 2× regression: speedup 10 */
     make_file(&faster, 4.0, 0.1, "ok", 0.01);
     make_file(&wrong, 4.0, 0.1, "MISMATCH", 0.01);
-    make_file(&overlap, 4.0, 0.3, "ok", 0.9);          /* +50%, but runs from 0.03 to 0.57 */
+    make_file(&overlap, 4.0, 0.3, "ok", 0.9); /* +50%, but runs from 0.03 to 0.57 */
 
     assert_int_equal(compare_quietly(&base, &same, &both, &s), COMPARE_PASS);
     assert_int_equal(s.matched, 2);
@@ -244,9 +244,9 @@ static void compare_judges_speedup_and_time_by_significance(void **state)
 
     /* A NEW without BASE's rows, without a sequential row, or with no row at all fails,
      * unless missing rows are allowed. */
-    struct results_file one = { .rows = base.rows, .n_rows = 1 };
-    struct results_file no_ref = { .rows = base.rows + 1, .n_rows = 1 };
-    struct results_file empty = { .rows = NULL, .n_rows = 0 };
+    struct results_file one = {.rows = base.rows, .n_rows = 1};
+    struct results_file no_ref = {.rows = base.rows + 1, .n_rows = 1};
+    struct results_file empty = {.rows = NULL, .n_rows = 0};
     struct compare_options allow = both;
     allow.allow_missing = true;
     assert_int_equal(compare_quietly(&base, &one, &both, &s), COMPARE_FAIL);
@@ -303,8 +303,9 @@ static void flagd_ready_lines_parse_into_urls(void **state)
     (void)state;
     struct server s;
     memset(&s, 0, sizeof s);
-    assert_int_equal(server_parse_ready(&s, "flagd: DELAY http://127.0.0.1:41234/flags (delay 20 ms)"),
-                     SERVER_DELAY);
+    assert_int_equal(
+        server_parse_ready(&s, "flagd: DELAY http://127.0.0.1:41234/flags (delay 20 ms)"),
+        SERVER_DELAY);
     assert_string_equal(s.url[SERVER_DELAY], "http://127.0.0.1:41234/flags");
     assert_int_equal(server_parse_ready(&s, "flagd: LOCAL http://127.0.0.1:41233/flags (no delay)"),
                      SERVER_LOCAL);
@@ -316,7 +317,7 @@ static void flagd_ready_lines_parse_into_urls(void **state)
 static void command_lines_quote_only_what_a_shell_would_split(void **state)
 {
     (void)state;
-    char *argv[] = { "/bin/seq", "flags", "-s", "http://h:1/flags", "two words", "it's", "", NULL };
+    char *argv[] = {"/bin/seq", "flags", "-s", "http://h:1/flags", "two words", "it's", "", NULL};
     char *line = timing_command_line(argv);
     assert_string_equal(line, "/bin/seq flags -s http://h:1/flags 'two words' 'it'\\''s' ''");
     free(line);

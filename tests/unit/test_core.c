@@ -27,7 +27,7 @@ static void default_is_pop20_sorted(void **state)
 {
     (void)state;
     struct countries_query q = {0};
-    char (*codes)[3];
+    char(*codes)[3];
     assert_int_equal(select_codes(&q, &codes), 20);
     for (int i = 1; i < 20; i++)
         assert_true(strcmp(codes[i - 1], codes[i]) < 0);
@@ -45,7 +45,7 @@ static void all_is_the_books_194(void **state)
 {
     (void)state;
     struct countries_query q = {.all = 1};
-    char (*codes)[3];
+    char(*codes)[3];
     assert_int_equal(select_codes(&q, &codes), 194);
     assert_string_equal(codes[0], "AD");
     assert_string_equal(codes[193], "ZW");
@@ -58,7 +58,7 @@ static void every_is_aa_to_zz(void **state)
 {
     (void)state;
     struct countries_query q = {.every = 1, .all = 1};
-    char (*codes)[3];
+    char(*codes)[3];
     assert_int_equal(select_codes(&q, &codes), 676);
     assert_string_equal(codes[0], "AA");
     assert_string_equal(codes[27], "BB");
@@ -71,7 +71,7 @@ static void letter_expands_dedups_and_limit_cuts(void **state)
     (void)state;
     char *args[] = {"b", "br", "BR", "ca"};
     struct countries_query q = {.args = args, .n_args = 4};
-    char (*codes)[3];
+    char(*codes)[3];
     assert_int_equal(select_codes(&q, &codes), 27); /* BA..BZ + CA */
     assert_string_equal(codes[0], "BA");
     assert_string_equal(codes[26], "CA");
@@ -88,7 +88,7 @@ static void bad_codes_are_refused(void **state)
     char *bad[][1] = {{"b1"}, {"bra"}, {""}, {"1"}, {"é"}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct countries_query q = {.args = bad[i], .n_args = 1};
-        char (*codes)[3] = NULL;
+        char(*codes)[3] = NULL;
         char err[128] = "";
         assert_int_equal(countries_select(&q, &codes, err, sizeof err), -EINVAL);
         assert_non_null(strstr(err, "bad country code"));
@@ -132,8 +132,11 @@ static void sizes_take_suffixes(void **state)
 }
 
 static const struct strategy fake = {
-    .name = "fake", .default_concurrency = 30, .max_concurrency = 1000,
-    .default_workers = 0, .max_workers = 64,
+    .name = "fake",
+    .default_concurrency = 30,
+    .max_concurrency = 1000,
+    .default_workers = 0,
+    .max_workers = 64,
 };
 
 static int parse(struct cli_options *o, char *err, int argc, char **argv)
@@ -198,26 +201,37 @@ static void outcomes_are_classified(void **state)
     (void)state;
     struct job_result r;
     assert_int_equal(flags_classify(FLAGS_STEP_FLAG, CURLE_OK, 200, 0, 1024, false, &r), JOB_OK);
-    assert_int_equal(flags_classify(FLAGS_STEP_FLAG, CURLE_OK, 404, 0, 1024, false, &r), JOB_NOT_FOUND);
+    assert_int_equal(flags_classify(FLAGS_STEP_FLAG, CURLE_OK, 404, 0, 1024, false, &r),
+                     JOB_NOT_FOUND);
     assert_int_equal(flags_classify(FLAGS_STEP_FLAG, CURLE_OK, 503, 0, 1024, false, &r), JOB_ERROR);
     assert_string_equal(r.reason, "HTTP 503");
     assert_int_equal(r.http_status, 503);
     /* a missing metadata.json is an error of a found flag, not a "not found" */
     assert_int_equal(flags_classify(FLAGS_STEP_META, CURLE_OK, 404, 0, 1024, false, &r), JOB_ERROR);
     assert_string_equal(r.reason, "metadata: HTTP 404");
-    assert_int_equal(flags_classify(FLAGS_STEP_FLAG, CURLE_OPERATION_TIMEDOUT, 0, 0, 1024, false, &r), JOB_ERROR);
+    assert_int_equal(
+        flags_classify(FLAGS_STEP_FLAG, CURLE_OPERATION_TIMEDOUT, 0, 0, 1024, false, &r),
+        JOB_ERROR);
     assert_string_equal(r.reason, "timeout");
-    assert_int_equal(flags_classify(FLAGS_STEP_FLAG, CURLE_COULDNT_CONNECT, 0, ECONNREFUSED, 1024, false, &r), JOB_ERROR);
+    assert_int_equal(
+        flags_classify(FLAGS_STEP_FLAG, CURLE_COULDNT_CONNECT, 0, ECONNREFUSED, 1024, false, &r),
+        JOB_ERROR);
     assert_string_equal(r.reason, "connection refused");
     assert_int_equal(r.unreachable, 1);
-    assert_int_equal(flags_classify(FLAGS_STEP_FLAG, CURLE_PARTIAL_FILE, 200, 0, 1024, false, &r), JOB_ERROR);
+    assert_int_equal(flags_classify(FLAGS_STEP_FLAG, CURLE_PARTIAL_FILE, 200, 0, 1024, false, &r),
+                     JOB_ERROR);
     assert_string_equal(r.reason, "short body");
     assert_int_equal(r.unreachable, 0);
-    assert_int_equal(flags_classify(FLAGS_STEP_FLAG, CURLE_RECV_ERROR, 200, ECONNRESET, 1024, false, &r), JOB_ERROR);
+    assert_int_equal(
+        flags_classify(FLAGS_STEP_FLAG, CURLE_RECV_ERROR, 200, ECONNRESET, 1024, false, &r),
+        JOB_ERROR);
     assert_string_equal(r.reason, "connection reset");
-    assert_int_equal(flags_classify(FLAGS_STEP_FLAG, CURLE_WRITE_ERROR, 200, 0, 1024, true, &r), JOB_ERROR);
+    assert_int_equal(flags_classify(FLAGS_STEP_FLAG, CURLE_WRITE_ERROR, 200, 0, 1024, true, &r),
+                     JOB_ERROR);
     assert_string_equal(r.reason, "body over 1024 bytes");
-    assert_int_equal(flags_classify(FLAGS_STEP_FLAG, CURLE_FILESIZE_EXCEEDED, 200, 0, 1024, false, &r), JOB_ERROR);
+    assert_int_equal(
+        flags_classify(FLAGS_STEP_FLAG, CURLE_FILESIZE_EXCEEDED, 200, 0, 1024, false, &r),
+        JOB_ERROR);
     assert_string_equal(r.reason, "body over 1024 bytes");
 }
 
@@ -308,7 +322,7 @@ static void numbers_have_one_sign_rule(void **state)
     assert_true(v == ~0ULL);
     v = 7;
     /* no sign, no space (the " -1" that strtoull would read as 2^64 - 1), no suffix */
-    const char *bad[] = { "", "-1", "+1", " 1", " -1", "1 ", "1k", "0x10", "1.0", "१" };
+    const char *bad[] = {"", "-1", "+1", " 1", " -1", "1 ", "1k", "0x10", "1.0", "१"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(num_parse_u64(bad[i], 0, ~0ULL, &v), -EINVAL);
     assert_int_equal(num_parse_u64("18446744073709551616", 0, ~0ULL, &v), -ERANGE);

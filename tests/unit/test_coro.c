@@ -34,7 +34,7 @@ struct world {
     struct coro_future futures[8];
     struct coro_sem sem;
     struct coro_queue q;
-    struct coro *t[8];      /* tasks spawned with spawn_as */
+    struct coro *t[8]; /* tasks spawned with spawn_as */
     int in_section, max_in_section;
 };
 
@@ -525,8 +525,7 @@ static void workers_on_a_bounded_queue_handle_every_item_once_then_are_cancelled
 
 /* --- cancellation ----------------------------------------------------------------------- */
 
-static void cancelling_a_task_blocked_on_queue_get_wakes_it_and_the_next_item_skips_it(
-    void **state)
+static void cancelling_a_task_blocked_on_queue_get_wakes_it_and_the_next_item_skips_it(void **state)
 {
     (void)state;
     struct world w = {.s = sched_new(NULL)};
@@ -759,8 +758,7 @@ static void gets_twice(void *arg)
     }
 }
 
-static void a_cancel_before_the_task_waits_is_delivered_at_its_next_cancellation_point(
-    void **state)
+static void a_cancel_before_the_task_waits_is_delivered_at_its_next_cancellation_point(void **state)
 {
     (void)state;
     struct world w = {.s = sched_new(NULL)};
@@ -958,8 +956,8 @@ static int silent_listen(int *port)
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t len = sizeof sa;
-    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, 8) != 0
-        || getsockname(fd, (struct sockaddr *)&sa, &len) != 0)
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, 8) != 0 ||
+        getsockname(fd, (struct sockaddr *)&sa, &len) != 0)
         return -1;
     *port = ntohs(sa.sin_port);
     return fd;
@@ -1206,8 +1204,10 @@ static void on_segv(int sig, siginfo_t *si, void *ctx)
     (void)ctx;
     uintptr_t top = (uintptr_t)overflow_start, addr = (uintptr_t)si->si_addr;
     /* the guard page lies one stack size below the task's first frame */
-    char verdict = addr < top && top - addr > overflow_stack_bytes - 8192
-                   && top - addr < overflow_stack_bytes + 8192 ? 'G' : '?';
+    char verdict = addr < top && top - addr > overflow_stack_bytes - 8192 &&
+                           top - addr < overflow_stack_bytes + 8192
+                       ? 'G'
+                       : '?';
     ssize_t n = write(overflow_pipe[1], &verdict, 1);
     (void)n;
     signal(sig, SIG_DFL); /* return: the access faults again and the default action kills */
@@ -1251,8 +1251,8 @@ static void a_stack_overflow_hits_the_guard_page_and_dies_of_sigsegv(void **stat
         overflow_stack_bytes = CORO_DEFAULT_STACK_BYTES;
         struct coro_sched *s;
         char err[128];
-        if (coro_sched_create(&s, NULL, err, sizeof err) != 0
-            || coro_spawn(s, overflows, NULL, NULL) != 0)
+        if (coro_sched_create(&s, NULL, err, sizeof err) != 0 ||
+            coro_spawn(s, overflows, NULL, NULL) != 0)
             _exit(3);
         coro_sched_run(s);
         _exit(0); /* survived: the guard page did not work */

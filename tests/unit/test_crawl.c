@@ -39,7 +39,7 @@ static void relative_absolute_and_dot_links_resolve(void **state)
     expect("../../", CRAWL_LINK_FOLLOW, "http://127.0.0.1:8000/site/");
     expect("/site/", CRAWL_LINK_FOLLOW, "http://127.0.0.1:8000/site/");
     expect("  p77/ \n", CRAWL_LINK_FOLLOW, "http://127.0.0.1:8000/site/p1/p9/p77/");
-    expect("#top", CRAWL_LINK_FOLLOW, BASE);           /* a fragment is the page itself */
+    expect("#top", CRAWL_LINK_FOLLOW, BASE); /* a fragment is the page itself */
     expect("p77/#x", CRAWL_LINK_FOLLOW, "http://127.0.0.1:8000/site/p1/p9/p77/");
     expect("", CRAWL_LINK_FOLLOW, BASE);
     expect("HTTP://127.0.0.1:8000/a", CRAWL_LINK_FOLLOW, "http://127.0.0.1:8000/a");
@@ -155,7 +155,8 @@ static void a_cut_blob_is_refused(void **state)
     void *blob;
     uint32_t len;
     char err[128];
-    assert_int_equal(crawl_extract(html, sizeof html - 1, BASE, &s, &blob, &len, err, sizeof err), 0);
+    assert_int_equal(crawl_extract(html, sizeof html - 1, BASE, &s, &blob, &len, err, sizeof err),
+                     0);
     struct crawl_found f;
     const char *u;
     assert_int_equal(crawl_found_read(blob, len, &f, &u), 0);

@@ -92,8 +92,8 @@ static void reports_the_line_and_column_of_malformed_input(void **state)
 static void round_trips_what_it_writes(void **state)
 {
     (void)state;
-    const char *fields[] = { "plain", "with,comma", "with \"quote\"", " edge", "", "new\nline",
-                             "µ × –" };
+    const char *fields[] = {"plain", "with,comma", "with \"quote\"", " edge",
+                            "",      "new\nline",  "µ × –"};
     enum { N = sizeof fields / sizeof fields[0] };
     char *buf = NULL;
     size_t len = 0;
@@ -121,9 +121,9 @@ static void round_trips_what_it_writes(void **state)
 static void a_lone_empty_field_survives_a_round_trip(void **state)
 {
     (void)state;
-    const char *empty[] = { "" };
-    const char *null[] = { NULL };
-    const char *word[] = { "x" };
+    const char *empty[] = {""};
+    const char *null[] = {NULL};
+    const char *word[] = {"x"};
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
@@ -136,7 +136,7 @@ static void a_lone_empty_field_survives_a_round_trip(void **state)
     struct csvio_table t;
     parse_ok(buf, &t);
     assert_int_equal(t.n_rows, 4);
-    const char *want[] = { "x", "", "", "x" };
+    const char *want[] = {"x", "", "", "x"};
     for (size_t r = 0; r < 4; r++) {
         assert_int_equal(t.rows[r].n_fields, 1);
         assert_string_equal(t.rows[r].fields[0], want[r]);
@@ -162,7 +162,7 @@ static void schema_names_are_unique_and_typed(void **state)
 /* A header and one row written by results_write_*, as text. */
 static char *one_row_file(void)
 {
-    struct results_row r = { 0 };
+    struct results_row r = {0};
     results_set(&r, RC_SCHEMA, RESULTS_SCHEMA_VERSION);
     results_set(&r, RC_CPU_MODEL, "Vendor CPU, rev \"B\"");
     results_set(&r, RC_WORKLOAD, "flags");

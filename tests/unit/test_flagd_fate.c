@@ -22,8 +22,8 @@ static void code_at(int i, char cc[3])
 
 static struct fate_config config(uint64_t seed, double rate, unsigned lo, unsigned hi)
 {
-    return (struct fate_config){ .seed = seed, .error_rate = rate, .delay_min_ms = lo,
-                                 .delay_max_ms = hi };
+    return (struct fate_config){
+        .seed = seed, .error_rate = rate, .delay_min_ms = lo, .delay_max_ms = hi};
 }
 
 /* The hash is part of the contract (plans written down by tests and baselines): any
@@ -79,7 +79,7 @@ static void delay_is_200_and_within_min_max(void **state)
 {
     (void)state;
     struct fate_config fixed = config(0, 1.0, 300, 300), range = config(0, 1.0, 100, 300);
-    char seen[201] = { 0 };
+    char seen[201] = {0};
     int distinct = 0;
     for (int i = 0; i < CODES; i++) {
         char cc[3];
@@ -105,7 +105,7 @@ static void error_fails_about_the_rate_and_delays_about_half(void **state)
     (void)state;
     for (uint64_t seed = 0; seed < 10; seed++) {
         struct fate_config c = config(seed, 0.25, 100, 100);
-        int failed = 0, delayed = 0, by[3] = { 0 };
+        int failed = 0, delayed = 0, by[3] = {0};
         for (int i = 0; i < CODES; i++) {
             char cc[3];
             code_at(i, cc);
@@ -180,7 +180,7 @@ static void faults_are_drawn_on_error_among_the_200s_only(void **state)
     struct fate_config plain = config(4, 0.25, 10, 90);
     struct fate_config faulty = plain;
     faulty.reset_rate = faulty.truncate_rate = faulty.stall_rate = 0.2;
-    int by[FATE_FAULTS] = { 0 }, ok = 0;
+    int by[FATE_FAULTS] = {0}, ok = 0;
     for (int i = 0; i < CODES; i++) {
         char cc[3];
         code_at(i, cc);
@@ -213,8 +213,9 @@ static void counters_count_answers_and_the_peak(void **state)
     (void)state;
     struct counters *c = calloc(1, sizeof *c);
     char *j = counters_json(c);
-    assert_string_equal(j, "{\"requests\": {}, \"total\": 0, \"in_flight\": 0, \"max_in_flight\": 0, "
-                           "\"faults\": {\"reset\": 0, \"truncate\": 0, \"stall\": 0}}");
+    assert_string_equal(j,
+                        "{\"requests\": {}, \"total\": 0, \"in_flight\": 0, \"max_in_flight\": 0, "
+                        "\"faults\": {\"reset\": 0, \"truncate\": 0, \"stall\": 0}}");
     free(j);
     for (int i = 0; i < 5; i++)
         counters_begin(c);

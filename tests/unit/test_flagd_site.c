@@ -14,7 +14,7 @@
 
 static struct site_config site(uint32_t pages, uint32_t fanout, uint64_t seed)
 {
-    return (struct site_config){ .pages = pages, .fanout = fanout, .seed = seed };
+    return (struct site_config){.pages = pages, .fanout = fanout, .seed = seed};
 }
 
 static enum site_kind lookup(const struct site_config *c, const char *path, uint32_t *page)
@@ -162,8 +162,8 @@ static void odd_pages_are_what_they_say(void **state)
 static void pages_fail_about_a_quarter_on_error(void **state)
 {
     (void)state;
-    struct fate_config f = { .seed = 0, .error_rate = 0.25, .delay_min_ms = 100,
-                             .delay_max_ms = 100 };
+    struct fate_config f = {
+        .seed = 0, .error_rate = 0.25, .delay_min_ms = 100, .delay_max_ms = 100};
     unsigned failed = 0, delayed = 0;
     for (uint32_t i = 0; i < 4000; i++) {
         struct fate e = fate_of_page(&f, FATE_ERROR, i);

@@ -43,12 +43,12 @@ struct server {
     struct event *poll;
     int port;
     atomic_int in_flight, max_in_flight, requests;
-    atomic_int hold_gate;        /* /hold answers wait until this many are in flight */
+    atomic_int hold_gate; /* /hold answers wait until this many are in flight */
     atomic_bool quit;
 };
 
-#define HOLD_GUARD_MS 10000      /* a /hold never released in time fails its test, not hangs */
-#define NEVER_MS 60000           /* an answer later than any test lasts */
+#define HOLD_GUARD_MS 10000 /* a /hold never released in time fails its test, not hangs */
+#define NEVER_MS 60000      /* an answer later than any test lasts */
 
 static struct server srv;
 
@@ -392,9 +392,9 @@ static void loop_stop_aborts_transfers_in_flight_and_refuses_new_ones(void **sta
     memset(c, 0, sizeof c);
     for (int i = 0; i < N + 1; i++)
         snprintf(c[i].path, sizeof c[i].path, "/delay/5000");
-    spawn_clients(&e, c, N);                 /* these start their transfers first, */
+    spawn_clients(&e, c, N); /* these start their transfers first, */
     assert_int_equal(coro_spawn(e.s, stops_the_loop, &e, NULL), 0); /* then the stop, */
-    spawn_clients(&e, c + N, 1);             /* then one that is refused */
+    spawn_clients(&e, c + N, 1);                                    /* then one that is refused */
     env_run(&e);
     for (int i = 0; i < N + 1; i++)
         assert_int_equal(c[i].rc, CURLE_ABORTED_BY_CALLBACK);
@@ -409,12 +409,12 @@ static void loop_stop_aborts_transfers_in_flight_and_refuses_new_ones(void **sta
 /* --- executor ----------------------------------------------------------------------- */
 
 struct job {
-    struct loop_work lw;      /* first */
+    struct loop_work lw; /* first */
     struct loop *l;
     pthread_t ran_on;
     int ran;
     unsigned sleep_us;
-    sem_t *gate;              /* when set: wait for it before running */
+    sem_t *gate; /* when set: wait for it before running */
     int rc;
 };
 
@@ -594,13 +594,18 @@ static void a_download_with_meta_and_save_needs_a_quarter_of_the_stack_at_most(v
     char dir[] = "/tmp/test_loop.XXXXXX";
     assert_non_null(mkdtemp(dir));
     char codes[2][3] = {"TL", "ZZ"};
-    struct flags_config cfg = {.out_dir = dir, .timeout_s = 5, .meta = true,
-                               .max_body_bytes = FLAGS_DEFAULT_MAX_BODY, .codes = codes,
-                               .n_codes = 2, .n_jobs = 2};
+    struct flags_config cfg = {.out_dir = dir,
+                               .timeout_s = 5,
+                               .meta = true,
+                               .max_body_bytes = FLAGS_DEFAULT_MAX_BODY,
+                               .codes = codes,
+                               .n_codes = 2,
+                               .n_jobs = 2};
     snprintf(cfg.base_url, sizeof cfg.base_url, "http://127.0.0.1:%d/flags", srv.port);
     struct env e;
     env_up(&e, &(struct coro_config){.paint_stacks = true}, NULL);
-    struct download d[2] = {{.l = e.l, .cfg = &cfg, .index = 0}, {.l = e.l, .cfg = &cfg, .index = 1}};
+    struct download d[2] = {{.l = e.l, .cfg = &cfg, .index = 0},
+                            {.l = e.l, .cfg = &cfg, .index = 1}};
     for (int i = 0; i < 2; i++)
         assert_int_equal(coro_spawn(e.s, downloads, &d[i], NULL), 0);
     env_run(&e);

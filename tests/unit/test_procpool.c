@@ -24,13 +24,13 @@
 /* --- a synthetic workload: job i → SHA-256 of i, with faults on demand ---------------- */
 
 struct synth {
-    size_t kill_on;       /* 1 + job whose worker raises SIGKILL (0 = none) */
-    size_t exit_on;       /* 1 + job whose worker exits with status 3 */
-    int kill_every_job;   /* every job crashes its worker */
-    int fail_init;        /* every worker_init fails */
-    size_t interrupt_on;  /* 1 + job that sends SIGINT to the process group, after which
+    size_t kill_on;      /* 1 + job whose worker raises SIGKILL (0 = none) */
+    size_t exit_on;      /* 1 + job whose worker exits with status 3 */
+    int kill_every_job;  /* every job crashes its worker */
+    int fail_init;       /* every worker_init fails */
+    size_t interrupt_on; /* 1 + job that sends SIGINT to the process group, after which
                            * jobs wait for the parent's SIGTERM */
-    size_t output_bytes;  /* each job's output (job.h): this many bytes of its index */
+    size_t output_bytes; /* each job's output (job.h): this many bytes of its index */
 };
 
 static int synth_init(const struct workload *w, void **state, char *err, size_t errlen)
@@ -88,8 +88,11 @@ static void synth_fini(const struct workload *w, void *state)
 
 static void synth_workload(struct workload *w, struct synth *s, size_t n_jobs)
 {
-    *w = (struct workload){.name = "synth", .n_jobs = n_jobs, .ctx = s,
-                           .worker_init = synth_init, .job_run = synth_run,
+    *w = (struct workload){.name = "synth",
+                           .n_jobs = n_jobs,
+                           .ctx = s,
+                           .worker_init = synth_init,
+                           .job_run = synth_run,
                            .worker_fini = synth_fini};
 }
 
@@ -148,14 +151,17 @@ static void tally_free(struct tally *t)
     free(t->last);
 }
 
-static int run_pool(struct tally *t, struct synth *s, size_t n_jobs, unsigned workers,
-                    char *err, size_t errlen)
+static int run_pool(struct tally *t, struct synth *s, size_t n_jobs, unsigned workers, char *err,
+                    size_t errlen)
 {
     struct workload w;
     synth_workload(&w, s, n_jobs);
     tally_init(t, n_jobs);
-    struct run_request req = {.workload = &w, .workers = workers, .concurrency = workers,
-                              .collect = tally_collect, .collect_arg = t};
+    struct run_request req = {.workload = &w,
+                              .workers = workers,
+                              .concurrency = workers,
+                              .collect = tally_collect,
+                              .collect_arg = t};
     struct procpool_options opt = {.on_start = tally_start, .on_start_arg = t};
     return procpool_run(&req, &opt, err, errlen);
 }
@@ -211,9 +217,12 @@ static void jobs_discovered_while_running_come_back_once_with_their_output_in_ch
         tally_init(&t, n);
         struct job_source source = {.known = 1};
         struct grow g = {.t = &t, .source = &source, .n = n, .output_bytes = s.output_bytes};
-        struct run_request req = {.workload = &w, .workers = workers[a],
-                                  .concurrency = workers[a], .collect = grow_collect,
-                                  .collect_arg = &g, .source = &source};
+        struct run_request req = {.workload = &w,
+                                  .workers = workers[a],
+                                  .concurrency = workers[a],
+                                  .collect = grow_collect,
+                                  .collect_arg = &g,
+                                  .source = &source};
         struct procpool_options opt = {.on_start = tally_start, .on_start_arg = &t};
         char err[256] = "";
         assert_int_equal(procpool_run(&req, &opt, err, sizeof err), 0);

@@ -25,11 +25,11 @@
 
 struct synth {
     atomic_int inits, finis;
-    atomic_int live_states;  /* states created and not yet finished */
-    atomic_int wrong_state;  /* jobs or finis given another worker's state (no cmocka
+    atomic_int live_states; /* states created and not yet finished */
+    atomic_int wrong_state; /* jobs or finis given another worker's state (no cmocka
                               * asserts off the main thread: they longjmp) */
-    size_t fail_init;        /* nonzero: the n-th worker_init fails */
-    size_t kill_on;          /* 1 + job that sends SIGINT to the process (0 = none) */
+    size_t fail_init;       /* nonzero: the n-th worker_init fails */
+    size_t kill_on;         /* 1 + job that sends SIGINT to the process (0 = none) */
 };
 
 static void digest_of(size_t i, unsigned char d[JOB_DIGEST_LEN])
@@ -77,16 +77,19 @@ static void synth_fini(const struct workload *w, void *state)
 
 static void synth_workload(struct workload *w, struct synth *s, size_t n_jobs)
 {
-    *w = (struct workload){.name = "synth", .n_jobs = n_jobs, .ctx = s,
-                           .worker_init = synth_init, .job_run = synth_run,
+    *w = (struct workload){.name = "synth",
+                           .n_jobs = n_jobs,
+                           .ctx = s,
+                           .worker_init = synth_init,
+                           .job_run = synth_run,
                            .worker_fini = synth_fini};
 }
 
 struct tally {
     size_t n;
-    unsigned *count;  /* per index */
+    unsigned *count; /* per index */
     size_t total;
-    int bad;          /* results with a wrong digest or an index out of range */
+    int bad; /* results with a wrong digest or an index out of range */
 };
 
 static void tally_collect(void *arg, const struct job_result *r)
@@ -115,8 +118,10 @@ static void every_job_comes_back_exactly_once(void **state)
             struct workload w;
             synth_workload(&w, &s, jobs[b]);
             struct tally t = {.n = jobs[b], .count = calloc(jobs[b] + 1, sizeof(unsigned))};
-            struct run_request req = {.workload = &w, .workers = workers[a],
-                                      .concurrency = workers[a], .collect = tally_collect,
+            struct run_request req = {.workload = &w,
+                                      .workers = workers[a],
+                                      .concurrency = workers[a],
+                                      .collect = tally_collect,
                                       .collect_arg = &t};
             char err[TPOOL_ERR_MAX] = "";
             assert_int_equal(tpool_run_jobs(&req, err, sizeof err), 0);
@@ -157,10 +162,14 @@ static void jobs_discovered_while_running_come_back_exactly_once(void **state)
         const size_t n = 1001;
         synth_workload(&w, &s, n);
         struct grow g = {.t = {.n = n, .count = calloc(n + 1, sizeof(unsigned))},
-                         .source = {.known = 1}, .n = n};
-        struct run_request req = {.workload = &w, .workers = workers[a],
-                                  .concurrency = workers[a], .collect = grow_collect,
-                                  .collect_arg = &g, .source = &g.source};
+                         .source = {.known = 1},
+                         .n = n};
+        struct run_request req = {.workload = &w,
+                                  .workers = workers[a],
+                                  .concurrency = workers[a],
+                                  .collect = grow_collect,
+                                  .collect_arg = &g,
+                                  .source = &g.source};
         char err[TPOOL_ERR_MAX] = "";
         assert_int_equal(tpool_run_jobs(&req, err, sizeof err), 0);
         assert_int_equal(g.t.total, n);
@@ -178,8 +187,8 @@ static void a_thousand_small_stacked_threads_start(void **state)
     struct workload w;
     synth_workload(&w, &s, 3000);
     struct tally t = {.n = 3000, .count = calloc(3000, sizeof(unsigned))};
-    struct run_request req = {.workload = &w, .workers = 1000, .collect = tally_collect,
-                              .collect_arg = &t};
+    struct run_request req = {
+        .workload = &w, .workers = 1000, .collect = tally_collect, .collect_arg = &t};
     char err[TPOOL_ERR_MAX] = "";
     assert_int_equal(tpool_run_jobs(&req, err, sizeof err), 0);
     assert_int_equal(t.total, 3000);
@@ -195,8 +204,8 @@ static void a_failing_worker_init_fails_the_run_and_finishes_the_others(void **s
     struct workload w;
     synth_workload(&w, &s, 100);
     struct tally t = {.n = 100, .count = calloc(100, sizeof(unsigned))};
-    struct run_request req = {.workload = &w, .workers = 5, .collect = tally_collect,
-                              .collect_arg = &t};
+    struct run_request req = {
+        .workload = &w, .workers = 5, .collect = tally_collect, .collect_arg = &t};
     char err[TPOOL_ERR_MAX] = "";
     assert_true(tpool_run_jobs(&req, err, sizeof err) < 0);
     assert_string_equal(err, "synthetic setup failure");
@@ -214,7 +223,7 @@ struct gate {
     pthread_mutex_t lock;
     pthread_cond_t cv;
     int open;
-    int started;     /* items that reached the gate */
+    int started; /* items that reached the gate */
     atomic_int ran;
 };
 
@@ -266,7 +275,8 @@ static void notify_fd_is_readable_exactly_while_completions_wait(void **state)
     struct tpool *p;
     char err[TPOOL_ERR_MAX];
     assert_int_equal(tpool_create(&p, &(struct tpool_config){.threads = 2, .queue_capacity = 3},
-                                  err, sizeof err), 0);
+                                  err, sizeof err),
+                     0);
     int fd = tpool_notify_fd(p);
     struct tpool_work *back, items[3];
     assert_int_equal(tpool_pop(p, &back), -EAGAIN);
@@ -331,12 +341,12 @@ static void the_queue_is_bounded_and_cancel_returns_queued_items(void **state)
 static void destroy_cancels_queued_work_and_joins(void **state)
 {
     (void)state;
-    struct gate g = {.lock = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER,
-                     .open = 1};
+    struct gate g = {.lock = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER, .open = 1};
     struct tpool *p;
     char err[TPOOL_ERR_MAX];
     assert_int_equal(tpool_create(&p, &(struct tpool_config){.threads = 3, .queue_capacity = 50},
-                                  err, sizeof err), 0);
+                                  err, sizeof err),
+                     0);
     struct tpool_work items[50];
     for (int i = 0; i < 50; i++) {
         items[i] = (struct tpool_work){.fn = gated_fn, .arg = &g};
@@ -369,8 +379,8 @@ static int interrupted_run_child(void)
     struct workload w;
     synth_workload(&w, &s, 1000);
     struct tally t = {.n = 1000, .count = calloc(1000, sizeof(unsigned))};
-    struct run_request req = {.workload = &w, .workers = 2, .collect = tally_collect,
-                              .collect_arg = &t};
+    struct run_request req = {
+        .workload = &w, .workers = 2, .collect = tally_collect, .collect_arg = &t};
     char err[TPOOL_ERR_MAX] = "";
     if (tpool_run_jobs(&req, err, sizeof err) != 0)
         return 10;
