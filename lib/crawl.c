@@ -33,6 +33,7 @@
 #include <strings.h>
 #include <sys/mman.h>
 
+#include "buf.h"
 #include "hex.h"
 #include "options.h"
 #include "stop.h"
@@ -450,19 +451,8 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
         t->too_big = true;
         return 0; /* CURLE_WRITE_ERROR */
     }
-    if (t->body_len + n > t->body_cap) {
-        size_t cap = t->body_cap ? t->body_cap : CRAWL_BODY_INITIAL;
-        while (cap < t->body_len + n)
-            cap *= 2;
-        char *p = realloc(t->body, cap);
-        if (!p)
-            return 0;
-        t->body = p;
-        t->body_cap = cap;
-    }
-    memcpy(t->body + t->body_len, data, n);
-    t->body_len += n;
-    return n;
+    return buf_append(&t->body, &t->body_len, &t->body_cap, data, n, CRAWL_BODY_INITIAL) == 0 ? n
+                                                                                              : 0;
 }
 
 static size_t on_head(char *data, size_t size, size_t nmemb, void *arg)

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 
 #include "countries.h"
+#include "buf.h"
 #include "files.h"
 #include "options.h"
 #include "stop.h"
@@ -66,29 +67,15 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
         t->too_big = true;
         return 0; /* makes curl stop with CURLE_WRITE_ERROR */
     }
-    if (t->body_len + n > t->body_cap) {
-        /* The first buffer is the announced length: at 10,000 transfers at once, a fixed
-         * 16 KiB (one touched page each) cost 40 MB of RSS for 400-byte flags. */
-        size_t cap = t->body_cap;
-        curl_off_t announced = -1;
-        if (!cap &&
-            curl_easy_getinfo(t->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &announced) ==
-                CURLE_OK &&
-            announced > 0 && (size_t)announced <= t->cfg->max_body_bytes)
-            cap = (size_t)announced;
-        if (!cap)
-            cap = FLAGS_BODY_INITIAL;
-        while (cap < t->body_len + n)
-            cap *= 2;
-        char *p = realloc(t->body, cap);
-        if (!p)
-            return 0;
-        t->body = p;
-        t->body_cap = cap;
-    }
-    memcpy(t->body + t->body_len, data, n);
-    t->body_len += n;
-    return n;
+    /* The first buffer is the announced length: at 10,000 transfers at once, a fixed
+     * 16 KiB (one touched page each) cost 40 MB of RSS for 400-byte flags. */
+    size_t first = FLAGS_BODY_INITIAL;
+    curl_off_t announced = -1;
+    if (!t->body_cap &&
+        curl_easy_getinfo(t->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &announced) == CURLE_OK &&
+        announced > 0 && (size_t)announced <= t->cfg->max_body_bytes)
+        first = (size_t)announced;
+    return buf_append(&t->body, &t->body_len, &t->body_cap, data, n, first) == 0 ? n : 0;
 }
 
 /* curl's header callback, for the status line, each header and each trailer: count them,
