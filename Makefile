@@ -27,7 +27,8 @@ LIB_SRC    = $(wildcard lib/*.c)
 SERVER_SRC = $(filter-out server/flagd.c,$(wildcard server/*.c))
 BENCH_SRC  = $(filter-out bench/concbench.c,$(wildcard bench/*.c))
 DRIVERS    = $(patsubst drivers/%.c,$(BIN)/%,$(wildcard drivers/*.c))
-UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c)) \
+             $(BUILD)/tests/test_coro_ucontext
 PROGRAMS   = $(DRIVERS) $(if $(wildcard server/flagd.c),$(BIN)/flagd) $(if $(wildcard bench/concbench.c),$(BIN)/concbench)
 
 LIBCORE  = $(BUILD)/libconcbench.a
@@ -76,6 +77,18 @@ $(TEST_TOOLS):
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBBENCH) $(LIBFLAGD) $(LIBCORE)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcsv -lcmocka
+
+# test_coro once more on glibc's ucontext switch, lib/coro.c's own off x86-64, so that both
+# context switches stay tested wherever the suite runs.
+$(BUILD)/lib/coro_ucontext.o: lib/coro.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $< (-DCORO_UCONTEXT)")
+	$(Q)$(CC) $(CPPFLAGS) -DCORO_UCONTEXT $(CFLAGS) -c -o $@ $<
+$(BUILD)/tests/test_coro_ucontext: $(BUILD)/tests/unit/test_coro.o $(BUILD)/lib/coro_ucontext.o \
+                                   $(LIBBENCH) $(LIBFLAGD) $(LIBCORE)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcsv -lcmocka

@@ -1,4 +1,4 @@
-/* coro — stackful coroutines (ucontext on mmap'd, guard-paged, reused stacks), futures, a
+/* coro — stackful coroutines (a context switch on mmap'd, guard-paged, reused stacks), futures, a
  * FIFO semaphore, a queue, cancellation and join. The context switch itself lives in the
  * ctx_* section and nowhere else. */
 #include "coro.h"
@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <ucontext.h>
@@ -46,29 +47,106 @@
 #define CORO_QUEUE_FIRST_SLOTS 16 /* a queue's first ring; it doubles when full */
 
 /* ==================================================================================== */
-/* The context switch: glibc's ucontext, plus what ASan and TSan must be told about it
- * (without its fibers TSan keeps one shadow call stack per thread, which the frames of
- * tasks that never return to it fill up: SIGSEGV within 100,000 tasks). Replace
- * this section (e.g. with a few lines of assembly that skip swapcontext's
- * rt_sigprocmask) and nothing else changes. */
+/* The context switch, plus what ASan and TSan must be told about it (without its fibers
+ * TSan keeps one shadow call stack per thread, which the frames of tasks that never
+ * return to it fill up: SIGSEGV within 100,000 tasks).
+ *
+ * On x86-64 the switch is the few instructions below, written by hand: glibc's
+ * swapcontext saves and restores the signal mask with an rt_sigprocmask system call on
+ * every switch (993 of them for the book's 194 flags, `strace -c -f bin/coroutine flags
+ * -a --no-save`: a third of the driver's system-call time), and no C library in Debian
+ * switches without it (Boost.Context's fcontext would bring libstdc++ into every driver's
+ * start-up). It saves what the SysV ABI says a callee keeps: rbx, rbp, r12-r15, the
+ * stack pointer, and the SSE and x87 control words. Tasks never change the signal mask,
+ * so nothing else is lost. Elsewhere, or built with -DCORO_UCONTEXT (which `make test`
+ * does for test_coro, so that both stay tested), glibc's ucontext does the same job. */
+#if defined(__x86_64__) && !defined(CORO_UCONTEXT)
+#define CORO_ASM_X86_64 1
+#endif
 
 struct ctx {
+#ifdef CORO_ASM_X86_64
+    void *sp; /* the saved stack pointer: the registers are on the stack below it */
+#else
     ucontext_t uc;
+#endif
     const void *stack_bottom; /* for ASan: the stack this context runs on */
     size_t stack_bytes;
     void *tsan_fiber; /* for TSan: this context's fiber (a task's: from ctx_make) */
 };
 
+#ifdef CORO_ASM_X86_64
+/* coro_ctx_swap(&from_sp, to_sp): push the callee-saved registers and the control words,
+ * save rsp in *from_sp, load to_sp, pop the same from there and return into to.
+ * coro_ctx_boot: where a new context's first switch returns to; it calls the entry that
+ * ctx_make left in r12, on a 16-byte aligned stack with a zero frame pointer (so that
+ * backtraces end there). The entry never returns (ud2 if it did). */
+void coro_ctx_swap(void **from_sp, void *to_sp);
+void coro_ctx_boot(void);
+__asm__(".text\n"
+        ".globl coro_ctx_swap\n"
+        ".hidden coro_ctx_swap\n"
+        ".type coro_ctx_swap, @function\n"
+        "coro_ctx_swap:\n"
+        "    pushq %rbp\n"
+        "    pushq %rbx\n"
+        "    pushq %r12\n"
+        "    pushq %r13\n"
+        "    pushq %r14\n"
+        "    pushq %r15\n"
+        "    subq $8, %rsp\n"
+        "    stmxcsr (%rsp)\n"
+        "    fnstcw 4(%rsp)\n"
+        "    movq %rsp, (%rdi)\n"
+        "    movq %rsi, %rsp\n"
+        "    ldmxcsr (%rsp)\n"
+        "    fldcw 4(%rsp)\n"
+        "    addq $8, %rsp\n"
+        "    popq %r15\n"
+        "    popq %r14\n"
+        "    popq %r13\n"
+        "    popq %r12\n"
+        "    popq %rbx\n"
+        "    popq %rbp\n"
+        "    ret\n"
+        ".size coro_ctx_swap, .-coro_ctx_swap\n"
+        ".globl coro_ctx_boot\n"
+        ".hidden coro_ctx_boot\n"
+        ".type coro_ctx_boot, @function\n"
+        "coro_ctx_boot:\n"
+        "    callq *%r12\n"
+        "    ud2\n"
+        ".size coro_ctx_boot, .-coro_ctx_boot\n");
+#endif
+
 /* Prepare c to run entry() on [stack, stack + bytes) the first time it is switched to.
  * entry must never return: it ends by switching away with finished = true. */
 static int ctx_make(struct ctx *c, void *stack, size_t bytes, void (*entry)(void))
 {
+#ifdef CORO_ASM_X86_64
+    /* what coro_ctx_swap pops, lowest first: the control words, r15, r14, r13, r12 (the
+     * entry, for coro_ctx_boot), rbx, rbp (0) and the return address; 16 bytes spare
+     * above, so that coro_ctx_boot calls the entry on an aligned stack */
+    uintptr_t top = ((uintptr_t)stack + bytes) & ~(uintptr_t)15;
+    uint64_t *sp = (uint64_t *)(top - 16 - 8 * sizeof(uint64_t));
+    uint32_t mxcsr;
+    uint16_t fpucw;
+    __asm__ volatile("stmxcsr %0" : "=m"(mxcsr));
+    __asm__ volatile("fnstcw %0" : "=m"(fpucw));
+    sp[0] = (uint64_t)mxcsr | (uint64_t)fpucw << 32;
+    sp[1] = sp[2] = sp[3] = 0;          /* r15, r14, r13 */
+    sp[4] = (uint64_t)(uintptr_t)entry; /* r12 */
+    sp[5] = sp[6] = 0;                  /* rbx, rbp */
+    sp[7] = (uint64_t)(uintptr_t)coro_ctx_boot;
+    c->sp = sp;
+#else
     if (getcontext(&c->uc) != 0)
         return -errno;
     c->uc.uc_stack.ss_sp = stack;
     c->uc.uc_stack.ss_size = bytes;
     c->uc.uc_link = NULL;
     makecontext(&c->uc, entry, 0);
+#endif
     c->stack_bottom = stack;
     c->stack_bytes = bytes;
 #ifdef CORO_TSAN
@@ -106,7 +184,11 @@ static void ctx_switch(struct ctx *from, struct ctx *to, bool finished)
     from->tsan_fiber = __tsan_get_current_fiber();
     __tsan_switch_to_fiber(to->tsan_fiber, 0);
 #endif
+#ifdef CORO_ASM_X86_64
+    coro_ctx_swap(&from->sp, to->sp);
+#else
     swapcontext(&from->uc, &to->uc);
+#endif
 #ifdef CORO_ASAN
     /* back in from: learn (again) the bounds of the stack we came from */
     __sanitizer_finish_switch_fiber(fake_stack, NULL, NULL);
