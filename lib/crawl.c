@@ -24,7 +24,6 @@
 #include <libxml/parser.h>
 #include <math.h>
 #include <pthread.h>
-#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -35,6 +34,7 @@
 
 #include "buf.h"
 #include "hex.h"
+#include "sha.h"
 #include "options.h"
 #include "stop.h"
 #include "workload.h"
@@ -556,8 +556,7 @@ static void page_found(struct crawl_worker *t, const char *url, struct job_resul
         set_reason(out, "not HTML: %s", type ? type : "no Content-Type");
         return;
     }
-    if (EVP_Digest(t->body ? t->body : "", t->body_len, out->digest, NULL, EVP_sha256(), NULL) !=
-        1) {
+    if (sha_digest(t->body ? t->body : "", t->body_len, out->digest) != 0) {
         out->outcome = JOB_ERROR;
         out->local_failure = 1;
         set_reason(out, "cannot hash the body (OpenSSL)");
@@ -888,11 +887,6 @@ static void crawl_summary(FILE *f, const struct workload_tally *t, const void *c
             (unsigned long long)c->past_max);
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* report_content_digest's style over every fetched URL: the sorted lines "label status",
  * so that strategies agree whatever the order they fetched in. */
 static int crawl_digest(const struct workload_tally *t, const struct crawl_run *c,
@@ -915,17 +909,8 @@ static int crawl_digest(const struct workload_tally *t, const struct crawl_run *
         n++;
     }
     unsigned char md[JOB_DIGEST_LEN];
-    EVP_MD_CTX *md_ctx = rc == 0 ? EVP_MD_CTX_new() : NULL;
-    if (rc == 0) {
-        qsort(lines, n, sizeof *lines, cmp_str);
-        rc = md_ctx && EVP_DigestInit_ex(md_ctx, EVP_sha256(), NULL) == 1 ? 0 : -EIO;
-        for (size_t i = 0; i < n && rc == 0; i++)
-            if (EVP_DigestUpdate(md_ctx, lines[i], strlen(lines[i])) != 1)
-                rc = -EIO;
-        if (rc == 0 && EVP_DigestFinal_ex(md_ctx, md, NULL) != 1)
-            rc = -EIO;
-    }
-    EVP_MD_CTX_free(md_ctx);
+    if (rc == 0)
+        rc = sha_digest_sorted(lines, n, md);
     for (size_t i = 0; i < n; i++)
         free(lines[i]);
     free(lines);

@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
-#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 #include "buf.h"
 #include "files.h"
 #include "options.h"
+#include "sha.h"
 #include "stop.h"
 #include "workload.h"
 
@@ -321,7 +321,7 @@ enum flags_next flags_finish(struct flags_transfer *t, CURLcode rc, struct job_r
      * (report's content_digest) even when nothing is saved. */
     const char *data = t->step == FLAGS_STEP_META ? t->image : t->body;
     size_t len = t->step == FLAGS_STEP_META ? t->image_len : t->body_len;
-    if (EVP_Digest(data ? data : "", len, out->digest, NULL, EVP_sha256(), NULL) != 1) {
+    if (sha_digest(data ? data : "", len, out->digest) != 0) {
         out->outcome = JOB_ERROR;
         out->local_failure = 1;
         set_reason(out, "cannot hash the body (OpenSSL)");

@@ -3,7 +3,6 @@
 
 #include <jansson.h>
 #include <errno.h>
-#include <openssl/evp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 
 #include "clock.h"
 #include "hex.h"
+#include "sha.h"
 
 #define REPORT_DRAW_INTERVAL_NS 100000000ULL /* redraw the bar at most 10 times a second */
 #define REPORT_BAR_WIDTH 30
@@ -171,11 +171,6 @@ void report_summary(FILE *f, const struct report *r, const struct report_meta *m
     fprintf(f, "Elapsed time: %.2fs\n", m->elapsed_s);
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 int report_content_digest(const struct report *r, char hex[2 * JOB_DIGEST_LEN + 1])
 {
     /* One "label sha256hex\n" line per job that succeeded, sorted, so that the digest
@@ -197,19 +192,8 @@ int report_content_digest(const struct report *r, char hex[2 * JOB_DIGEST_LEN + 
         snprintf(lines[n], LINE, "%s %s\n", name, h);
         n++;
     }
-    qsort(lines, n, sizeof *lines, cmp_str);
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     unsigned char md[JOB_DIGEST_LEN];
-    rc = -EIO;
-    if (ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1) {
-        rc = 0;
-        for (size_t i = 0; i < n && rc == 0; i++)
-            if (EVP_DigestUpdate(ctx, lines[i], strlen(lines[i])) != 1)
-                rc = -EIO;
-        if (rc == 0 && EVP_DigestFinal_ex(ctx, md, NULL) != 1)
-            rc = -EIO;
-    }
-    EVP_MD_CTX_free(ctx);
+    rc = sha_digest_sorted(lines, n, md);
     if (rc == 0)
         hex_encode(md, JOB_DIGEST_LEN, hex);
 out:

@@ -2,6 +2,7 @@
 #ifndef CONCBENCH_SHA_H
 #define CONCBENCH_SHA_H
 
+#include <openssl/evp.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,6 +26,14 @@ void sha_fill(unsigned char *buf, size_t n, uint64_t seed, uint64_t job);
  * thread. */
 int sha_digest(const void *buf, size_t n, unsigned char out[JOB_DIGEST_LEN])
     __attribute__((warn_unused_result));
+
+/* SHA-256 over lines[0..n), sorted first (in place, by strcmp) so that the digest does
+ * not depend on their order: the content digests of report.c and crawl.c. 0 or -EIO. */
+int sha_digest_sorted(char **lines, size_t n, unsigned char out[JOB_DIGEST_LEN])
+    __attribute__((warn_unused_result));
+
+/* OpenSSL's SHA-256, fetched once for the process (see sha.c); any thread. */
+const EVP_MD *sha_md(void);
 
 /* Lower-case hex of a digest into hex (65 bytes). */
 void sha_hex(const unsigned char digest[JOB_DIGEST_LEN], char hex[2 * JOB_DIGEST_LEN + 1]);
