@@ -216,7 +216,7 @@ int driver_main(int argc, char **argv, const struct strategy *s)
         status = CLI_EXIT_FAIL;
     } else if (plan.target && r.done > 0 && r.unreachable == r.done) {
         /* nobody answered: a run that could not run, not a run with errors */
-        const struct job_result *first = NULL;
+        const struct job_record *first = NULL;
         for (size_t i = 0; i < r.total && !first; i++)
             if (r.seen[i])
                 first = &r.results[i];

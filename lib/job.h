@@ -36,6 +36,20 @@ struct job_result {
     uint32_t output_len;
 };
 
+/* What the report keeps of a collected result, for reading after the run: job_result's
+ * fields without its index, byte and time counts (summed as they come) and its inline
+ * reason buffer; an error's reason is copied, other reasons are not kept. 48 bytes instead
+ * of 184: a run of 676,000 jobs keeps 32 MB of them instead of 124 MB. */
+struct job_record {
+    uint8_t outcome; /* enum job_outcome */
+    uint8_t unreachable;
+    uint8_t local_failure;
+    uint8_t renamed;
+    int32_t http_status;
+    const char *reason; /* an error's reason, else "" (never NULL; owned by the report) */
+    unsigned char digest[JOB_DIGEST_LEN];
+};
+
 /* What a job's finish step asks of the strategy next (struct workload_steps). */
 enum job_next {
     JOB_NEXT_DONE = 0,     /* the result is final: collect it */

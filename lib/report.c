@@ -35,8 +35,14 @@ int report_init(struct report *r, size_t total, bool verbose, bool progress, rep
     return 0;
 }
 
+static const char no_reason[] = "";
+static const char reason_oom[] = "(its reason: out of memory)";
+
 void report_free(struct report *r)
 {
+    for (size_t i = 0; r->results && i < r->total; i++)
+        if (r->results[i].reason != no_reason && r->results[i].reason != reason_oom)
+            free((char *)r->results[i].reason);
     free(r->results);
     free(r->seen);
     r->results = NULL;
@@ -73,7 +79,18 @@ void report_collect(void *arg, const struct job_result *res)
     if (res->index >= r->total || r->seen[res->index])
         return; /* a strategy bug must not corrupt the counts: ignore, never double count */
     r->seen[res->index] = true;
-    r->results[res->index] = *res;
+    struct job_record *rec = &r->results[res->index];
+    rec->outcome = res->outcome;
+    rec->unreachable = res->unreachable;
+    rec->local_failure = res->local_failure;
+    rec->renamed = res->renamed;
+    rec->http_status = res->http_status;
+    memcpy(rec->digest, res->digest, sizeof rec->digest);
+    rec->reason = no_reason;
+    if (res->outcome != JOB_OK && res->outcome != JOB_NOT_FOUND) {
+        char *copy = strndup(res->reason, sizeof res->reason);
+        rec->reason = copy ? copy : reason_oom;
+    }
     r->done++;
     r->bytes += res->bytes;
     r->work_ns += res->work_ns;

@@ -20,7 +20,7 @@ struct report {
     size_t unreachable;         /* errors where the server could not be reached at all */
     uint64_t bytes;             /* body bytes or bytes hashed */
     uint64_t work_ns;           /* summed core work time (hashing) */
-    struct job_result *results; /* by job index; results[i].outcome valid when seen[i] */
+    struct job_record *results; /* by job index; valid when seen[i] */
     bool *seen;
     const struct job_source *source; /* optional, set after report_init: a run whose jobs
                                   * grow (job.h); total is then their most, and the bar,

@@ -23,7 +23,7 @@ struct workload_tally {
     size_t done, ok, not_found, errors;
     uint64_t bytes;                   /* body bytes or bytes hashed */
     uint64_t work_ns;                 /* summed core work time (hashing) */
-    const struct job_result *results; /* by job index; valid where seen[i] */
+    const struct job_record *results; /* by job index; valid where seen[i] */
     const bool *seen;
 };
 
