@@ -69,6 +69,7 @@ static const struct results_column schema[RC_COUNT] = {
     [RC_CALIB_START_MBPS] = {"calib_start_mbps", RT_NUM},
     [RC_CALIB_END_MBPS] = {"calib_end_mbps", RT_NUM},
     [RC_CPU_IDLE] = {"cpu_idle", RT_TEXT},
+    [RC_SITE_PAGES] = {"site_pages", RT_INT},
 };
 
 const struct results_column *results_schema(void)

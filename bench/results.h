@@ -24,12 +24,12 @@ enum results_col {
     RC_LIBCURL,
     RC_OPENSSL,
     RC_GIT_COMMIT,
-    RC_WORKLOAD, /* flags | sha */
+    RC_WORKLOAD, /* flags | sha | crawl */
     RC_PROFILE,  /* LOCAL | DELAY | ERROR | SERVER; empty for sha */
     RC_DRIVER,
     RC_SWEEP_PARAM, /* m | w; empty when not a sweep row */
     RC_SWEEP_VALUE,
-    RC_ITEMS,      /* codes or jobs */
+    RC_ITEMS,      /* codes, jobs, or URLs a crawl fetched */
     RC_SIZE_BYTES, /* sha: bytes per job */
     RC_DELAY_MS,   /* flags DELAY/ERROR: flagd's delay */
     RC_WORKERS,
@@ -72,6 +72,7 @@ enum results_col {
     RC_CALIB_START_MBPS, /* one core's OpenSSL SHA-256 rate (MB/s) when the run started */
     RC_CALIB_END_MBPS,   /* ... and when it ended */
     RC_CPU_IDLE,         /* shallow: /dev/cpu_dma_latency held at 0 for the run; deep: left alone */
+    RC_SITE_PAGES,       /* crawl: the pages of flagd's site (its --site-pages); empty: not known */
     RC_COUNT
 };
 

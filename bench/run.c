@@ -140,7 +140,7 @@ static void fmt_clock(char *buf, size_t len, double s)
 
 static int start_flagd(struct run *r)
 {
-    char flagd[PATH_MAX], delay[32], seed[32], log[PATH_MAX + 16], err[RUN_ERR_MAX];
+    char flagd[PATH_MAX], delay[32], seed[32], pages[32], log[PATH_MAX + 16], err[RUN_ERR_MAX];
     if (r->o.flagd_path)
         text_fmt(flagd, sizeof flagd, "%s", r->o.flagd_path);
     else
@@ -154,11 +154,10 @@ static int start_flagd(struct run *r)
     }
     text_fmt(delay, sizeof delay, "%.0f", r->o.delay_ms);
     text_fmt(seed, sizeof seed, "%llu", r->o.seed);
+    text_fmt(pages, sizeof pages, "%u", run_site_pages(r));
     text_fmt(log, sizeof log, "%s/flagd.log", r->work_dir);
-    char *argv[] = {flagd,     "--port",       "0",
-                    "--delay", delay,          "--seed",
-                    seed,      "--site-pages", (char *)run_site_pages(r),
-                    NULL};
+    char *argv[] = {flagd, "--port",       "0",   "--delay", delay, "--seed",
+                    seed,  "--site-pages", pages, NULL};
     if (server_start(&r->server, argv, log, err, sizeof err) != 0) {
         fprintf(stderr, "concbench: run: %s\n", err);
         return -1;
@@ -169,9 +168,11 @@ static int start_flagd(struct run *r)
         if (g->def->needs_server && p >= 0)
             text_fmt(g->url, sizeof g->url, "%s", r->server.url[p]);
     }
-    fprintf(stderr, "concbench: flagd %ld: LOCAL %s, DELAY %s, ERROR %s (delay %.0f ms)\n",
+    fprintf(stderr,
+            "concbench: flagd %ld: LOCAL %s, DELAY %s, ERROR %s (delay %.0f ms, a site of %u "
+            "pages)\n",
             (long)r->server.pid, r->server.url[SERVER_LOCAL], r->server.url[SERVER_DELAY],
-            r->server.url[SERVER_ERROR], r->o.delay_ms);
+            r->server.url[SERVER_ERROR], r->o.delay_ms, run_site_pages(r));
     return 0;
 }
 

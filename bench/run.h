@@ -21,6 +21,10 @@
 #define RUN_DEFAULT_OUT "results"
 /* A driver that hangs must not hang the benchmark (or CI): per configuration, all runs. */
 #define RUN_DEFAULT_TIMEOUT_S 600
+/* flagd's --site-pages, the site the crawl workload fetches whole: 1,000 pages for make
+ * bench, 100 with --quick; --site-pages N sets it (1 to flagd's SITE_MAX_PAGES). */
+#define RUN_DEFAULT_SITE_PAGES 1000
+#define RUN_QUICK_SITE_PAGES 100
 
 /* `concbench run ARGS...` (argv[0] is "run"). Returns the exit status: 0 every row
  * validated, 1 a row is MISMATCH or FAILED or the run could not start, 2 bad usage,

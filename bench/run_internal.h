@@ -75,7 +75,8 @@ struct run_options {
     const char *downloads; /* ram (default) | disk */
     const char *cpu_idle;  /* shallow (default) | deep */
     unsigned long long seed;
-    char **extra; /* after "--": appended to every driver command */
+    unsigned site_pages; /* --site-pages: flagd's site for the crawl; 0 = the default */
+    char **extra;        /* after "--": appended to every driver command */
     int n_extra;
 };
 
@@ -160,13 +161,16 @@ struct run_workload {
     double (*limit)(const struct run *r, const struct config *c);
     bool needs_calibration;                /* limit uses g->calib_bps, measured once per group */
     size_t calib_bytes, quick_calib_bytes; /* the buffer that measurement hashes */
+    /* It fetches flagd's /site/: its rows carry the site's size (site_pages). */
+    bool crawls_site;
 };
 
 /* The entry named name, or NULL. */
 const struct run_workload *run_workload_find(const char *name);
 
-/* flagd's --site-pages for this run (the crawl's site: 1,000 pages, 100 with --quick). */
-const char *run_site_pages(const struct run *r);
+/* flagd's --site-pages for this run: --site-pages, else 1,000 pages (100 with --quick).
+ * Only the flagd concbench starts has this size: with --server it is not known. */
+unsigned run_site_pages(const struct run *r);
 
 /* run_options.c: 0 run, 1 help printed, -1 bad usage (message printed). */
 int run_parse_options(int argc, char **argv, struct run_options *o);

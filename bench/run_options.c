@@ -10,6 +10,7 @@
 #include <errno.h>
 
 #include "num.h"
+#include "site.h"
 #include "table.h"
 #include "text.h"
 
@@ -24,9 +25,10 @@ void run_usage(FILE *f)
 {
     fprintf(
         f,
-        "usage: concbench run [--workload flags,sha] [--drivers sequential,threadpool,...]\n"
+        "usage: concbench run [--workload flags,sha,crawl] [--drivers sequential,threadpool,...]\n"
         "                     [--profile LOCAL,DELAY,ERROR] [--sweep m=1,10,100] [--sweep w=1,2]\n"
         "                     [--runs N] [--warmup N] [--quick] [--delay MS] [--seed N]\n"
+        "                     [--site-pages N]\n"
         "                     [--server URL] [--out DIR] [--markdown] [--timer auto|hyperfine|builtin]\n"
         "                     [--driver-path NAME=PATH] [--flagd PATH] [--timeout S]\n"
         "                     [--downloads ram|disk] [--cpu-idle shallow|deep]\n"
@@ -42,15 +44,18 @@ void run_usage(FILE *f)
         "  --drivers LIST       default: sequential,threadpool,processpool,coroutine (the\n"
         "                       ones not built are skipped); sequential is always run as\n"
         "                       the reference\n"
-        "  --profile LIST       LOCAL, DELAY, ERROR (default all three; flags only)\n"
-        "  --sweep m=V,V...     flags: run each parallel driver with -m V\n"
+        "  --profile LIST       LOCAL, DELAY, ERROR (default all three; flags and crawl)\n"
+        "  --sweep m=V,V...     flags and crawl: run each parallel driver with -m V\n"
         "  --sweep w=V,V...     sha: run each parallel driver with -w V\n"
         "  --runs N             timed runs per configuration (default %d; --quick %d)\n"
         "  --warmup N           untimed warm-up runs first (default %d; --quick %d)\n"
         "  --quick              a smaller matrix: 20 codes on DELAY/ERROR (delay %d ms),\n"
-        "                       4 MiB sha jobs\n"
+        "                       4 MiB sha jobs, a %d-page site to crawl\n"
         "  --delay MS           flagd's DELAY/ERROR delay (default %d)\n"
         "  --seed N             flagd's --seed and sha's --seed (default %d)\n"
+        "  --site-pages N       the pages of flagd's site, which crawl fetches whole: flagd's\n"
+        "                       --site-pages, 1..%d (default %d; --quick %d); not with\n"
+        "                       --server, whose site is the size its server was started with\n"
         "  --server URL         use this flag server instead of starting flagd (profile SERVER)\n"
         "  --out DIR            where results go (default %s)\n"
         "  --markdown           print the tables as Markdown\n"
@@ -82,7 +87,8 @@ void run_usage(FILE *f)
         "Exit: 0 every row validated, 1 a MISMATCH or FAILED row (or could not run),\n"
         "2 bad usage, 130/143 interrupted (flagd and the drivers are stopped first).\n",
         RUN_DEFAULT_RUNS, RUN_QUICK_RUNS, RUN_DEFAULT_WARMUP, RUN_QUICK_WARMUP, RUN_QUICK_DELAY_MS,
-        RUN_DEFAULT_DELAY_MS, RUN_DEFAULT_SEED, RUN_DEFAULT_OUT, RUN_DEFAULT_TIMEOUT_S);
+        RUN_QUICK_SITE_PAGES, RUN_DEFAULT_DELAY_MS, RUN_DEFAULT_SEED, SITE_MAX_PAGES,
+        RUN_DEFAULT_SITE_PAGES, RUN_QUICK_SITE_PAGES, RUN_DEFAULT_OUT, RUN_DEFAULT_TIMEOUT_S);
 }
 
 /* A whole number in [0, max] (lib/num.h's sign rule). */
@@ -236,6 +242,7 @@ enum {
     OPT_DOWNLOADS,
     OPT_COLOR,
     OPT_CPU_IDLE,
+    OPT_SITE_PAGES,
 };
 
 /* 0 run, 1 help printed, -1 bad usage (message printed). */
@@ -261,6 +268,7 @@ int run_parse_options(int argc, char **argv, struct run_options *o)
         {"downloads", required_argument, NULL, OPT_DOWNLOADS},
         {"color", required_argument, NULL, OPT_COLOR},
         {"cpu-idle", required_argument, NULL, OPT_CPU_IDLE},
+        {"site-pages", required_argument, NULL, OPT_SITE_PAGES},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -353,6 +361,15 @@ int run_parse_options(int argc, char **argv, struct run_options *o)
             }
             o->seed = v;
             break;
+        case OPT_SITE_PAGES:
+            if (num_parse_u64(optarg, 1, SITE_MAX_PAGES, &v) != 0) {
+                char msg[96];
+                text_fmt(msg, sizeof msg, "--site-pages takes 1..%d, not '%%s'", SITE_MAX_PAGES);
+                usage_error(msg, optarg);
+                return -1;
+            }
+            o->site_pages = (unsigned)v;
+            break;
         case OPT_TIMER:
             if (strcmp(optarg, "auto") && strcmp(optarg, "hyperfine") &&
                 strcmp(optarg, "builtin")) {
@@ -420,6 +437,12 @@ int run_parse_options(int argc, char **argv, struct run_options *o)
         o->warmup = o->quick ? RUN_QUICK_WARMUP : RUN_DEFAULT_WARMUP;
     if (!o->delay_given && o->quick)
         o->delay_ms = RUN_QUICK_DELAY_MS;
+    if (o->server_url && o->site_pages) {
+        usage_error("--site-pages sizes the flagd that run starts; the site of --server %s is "
+                    "the size its server was started with",
+                    o->server_url);
+        return -1;
+    }
     if (o->server_url && o->profiles_given)
         fprintf(stderr, "concbench: run: --server given: --profile is ignored (profile SERVER)\n");
     return 0;

@@ -127,6 +127,9 @@ int run_fill_row(const struct run *r, const struct config *c, struct results_row
     rc |= results_set_num(row, RC_CALIB_START_MBPS, r->noise.calib_start_mbps, 0);
     rc |= results_set_num(row, RC_CALIB_END_MBPS, r->noise.calib_end_mbps, 0);
     rc |= results_set(row, RC_CPU_IDLE, r->o.cpu_idle);
+    /* the site's size is known for the flagd concbench started, not for --server's */
+    if (g->rw->crawls_site && !r->o.server_url)
+        rc |= results_setf(row, RC_SITE_PAGES, "%u", run_site_pages(r));
     rc |= results_set(row, RC_VERDICT, c->verdict);
     rc |= results_set(row, RC_REASON, c->reason);
     rc |= results_set(row, RC_TIMER, r->hyperfine[0] ? "hyperfine" : "builtin");

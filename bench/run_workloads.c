@@ -1,6 +1,7 @@
 /* run_workloads — what the harness knows of each workload beyond lib/'s table (lib/workload.c):
  * the workload part of a driver's command, and the bound a row cannot beat. The one place in
  * bench/ that names a workload; adding one adds an entry here (docs/architecture.md). */
+#include "run.h"
 #include "run_internal.h"
 
 #include <math.h>
@@ -12,8 +13,6 @@
 #define RUN_SHA_JOBS "12"   /* the drivers' default job count */
 #define RUN_SHA_SIZE_MIB 16 /* 192 MiB in all: hashing, not start-up, dominates */
 #define RUN_QUICK_SHA_SIZE_MIB 4
-#define RUN_SITE_PAGES "1000" /* flagd's --site-pages: make bench crawls 1,000 pages */
-#define RUN_QUICK_SITE_PAGES "100"
 
 static int flags_args(const struct run *r, const struct group *g, struct config *c, struct args *a)
 {
@@ -91,9 +90,11 @@ static double crawl_limit(const struct run *r, const struct config *c)
     return isfinite(by_width) && by_width > by_depth ? by_width : by_depth;
 }
 
-const char *run_site_pages(const struct run *r)
+unsigned run_site_pages(const struct run *r)
 {
-    return r->o.quick ? RUN_QUICK_SITE_PAGES : RUN_SITE_PAGES;
+    if (r->o.site_pages)
+        return r->o.site_pages;
+    return r->o.quick ? RUN_QUICK_SITE_PAGES : RUN_DEFAULT_SITE_PAGES;
 }
 
 static const struct run_workload table[] = {
@@ -104,7 +105,7 @@ static const struct run_workload table[] = {
      .needs_calibration = true,
      .calib_bytes = (size_t)RUN_SHA_SIZE_MIB << 20,
      .quick_calib_bytes = (size_t)RUN_QUICK_SHA_SIZE_MIB << 20},
-    {.name = "crawl", .args = crawl_args, .limit = crawl_limit},
+    {.name = "crawl", .args = crawl_args, .limit = crawl_limit, .crawls_site = true},
 };
 
 const struct run_workload *run_workload_find(const char *name)

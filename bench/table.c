@@ -170,14 +170,22 @@ static bool same_group(const struct results_row *a, const struct results_row *b)
 static void title(FILE *f, const struct results_row *r, bool markdown)
 {
     const char *wl = results_get(r, RC_WORKLOAD), *prof = results_get(r, RC_PROFILE);
-    double items = NAN, delay = NAN, size = NAN;
+    double items = NAN, delay = NAN, size = NAN, site = NAN;
     results_num(r, RC_ITEMS, &items);
     results_num(r, RC_DELAY_MS, &delay);
     results_num(r, RC_SIZE_BYTES, &size);
-    char what[400];
+    results_num(r, RC_SITE_PAGES, &site);
+    char what[400], count[160];
     const struct workload_def *def = workload_find(wl); /* NULL: a file from elsewhere */
     const char *items_word = def && def->items_word ? def->items_word : "codes";
     const char *delay_limit = def ? def->delay_limit : "L·⌈N/C⌉";
+    /* A row with a site size is a crawl of flagd's site: the site's pages first, then the
+     * URLs fetched (its 404 links too, fewer where a 5xx page hid its children). */
+    if (isfinite(site))
+        snprintf(count, sizeof count, "%.0f pages (%.0f URLs fetched, 404 links included)", site,
+                 items);
+    else
+        snprintf(count, sizeof count, "%.0f %s", items, items_word);
     /* A row with a buffer size is a hashing row (only a CPU-bound workload writes
      * size_bytes), so no workload is named here. */
     if (isfinite(size)) {
@@ -186,18 +194,14 @@ static void title(FILE *f, const struct results_row *r, bool markdown)
                  "OpenSSL SHA-256 rate × min(workers, cores))",
                  items, size / (1 << 20));
     } else if (strcmp(prof, "DELAY") == 0) {
-        snprintf(what, sizeof what, "%.0f %s, every response delayed %.0f ms%s%s", items,
-                 items_word, delay, delay_limit ? " · limit: " : "",
-                 delay_limit ? delay_limit : "");
+        snprintf(what, sizeof what, "%s, every response delayed %.0f ms%s%s", count, delay,
+                 delay_limit ? " · limit: " : "", delay_limit ? delay_limit : "");
     } else if (strcmp(prof, "ERROR") == 0) {
-        snprintf(what, sizeof what,
-                 "%.0f %s, a quarter answer 5xx, half delayed "
-                 "%.0f ms",
-                 items, items_word, delay);
+        snprintf(what, sizeof what, "%s, a quarter answer 5xx, half delayed %.0f ms", count, delay);
     } else if (strcmp(prof, "LOCAL") == 0) {
-        snprintf(what, sizeof what, "%.0f %s, no delay", items, items_word);
+        snprintf(what, sizeof what, "%s, no delay", count);
     } else {
-        snprintf(what, sizeof what, "%.0f %s", items, items_word);
+        snprintf(what, sizeof what, "%s", count);
     }
     const char *fs = results_get(r, RC_DOWNLOADS);
     if (*fs) {

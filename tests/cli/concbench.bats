@@ -239,6 +239,67 @@ PY
   assert_failure 2
 }
 
+@test "run --workload crawl --site-pages 60: flagd serves 60 pages, every row validates, and the table and CSV say 60 pages" {
+  need_flagd
+  run --separate-stderr "$BIN/concbench" run --workload crawl --site-pages 60 --runs 1 --warmup 0 \
+    --drivers sequential,coroutine --profile LOCAL --seed "$SEED" --out out
+  assert_success
+  grep -q "(delay [0-9]* ms, a site of 60 pages)$" <<<"$stderr" || fail "$stderr"
+  # what a crawl of that site finds, from flagd's own plan: every page, then every 404 link
+  # (on LOCAL every page answers 200)
+  local plan urls missing
+  plan=$("$FLAGD" --site-plan --site-pages 60 --seed "$SEED")
+  urls=$(grep -c . <<<"$plan")
+  missing=$(awk '$3 == 404' <<<"$plan" | grep -c .) || true
+  [ "$((urls - missing))" -eq 60 ] || fail "the plan of a 60-page site: $urls URLs, $missing 404"
+  assert_output --partial "crawl · LOCAL — 60 pages ($urls URLs fetched, 404 links included), no delay"
+  python3 - out/latest.csv "$urls" "$missing" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1], newline="")))
+urls, missing = int(sys.argv[2]), int(sys.argv[3])
+assert [r["driver"] for r in rows] == ["sequential", "coroutine"], rows
+for r in rows:
+    assert r["workload"] == "crawl" and r["profile"] == "LOCAL", r
+    assert r["verdict"] in ("reference", "ok"), r
+    assert r["site_pages"] == "60", r["site_pages"]
+    assert (int(r["items"]), int(r["ok"]), int(r["not_found"]), int(r["errors"])) == \
+        (urls, 60, missing, 0), r
+PY
+  # the Markdown file's title too
+  grep -qF "60 pages ($urls URLs fetched, 404 links included), no delay" out/latest.md
+  assert_no_leftovers
+}
+
+@test "run --site-pages takes 1 to flagd's limit, and not with --server: one line, exit 2" {
+  need_flagd
+  # flagd's own limit, as its --help states it (100000 today)
+  local max
+  max=$("$FLAGD" --help | sed -n 's/^ *--site-pages N .*, 1 to \([0-9][0-9]*\) .*/\1/p')
+  [ -n "$max" ] || fail "flagd --help states no --site-pages limit"
+  for bad in 0 "$((max + 1))" abc -5 "" 1e3; do
+    run --separate-stderr "$BIN/concbench" run --workload crawl --site-pages "$bad" --out out
+    assert_failure 2
+    [ "${#stderr_lines[@]}" -eq 2 ] || fail "--site-pages '$bad': $stderr"
+    [ "${stderr_lines[0]}" = "concbench: run: --site-pages takes 1..$max, not '$bad'" ] ||
+      fail "--site-pages '$bad': $stderr"
+    [ "${stderr_lines[1]}" = "Try 'concbench run --help'." ]
+    [ -z "$output" ] && [ ! -e out ]
+  done
+  # the server's own site is the size it was started with: say so, do not pretend
+  run --separate-stderr "$BIN/concbench" run --server http://127.0.0.1:9/flags --workload crawl \
+    --site-pages 60 --out out
+  assert_failure 2
+  [ "${stderr_lines[0]}" = "concbench: run: --site-pages sizes the flagd that run starts; the site of --server http://127.0.0.1:9/flags is the size its server was started with" ] ||
+    fail "$stderr"
+  [ ! -e out ]
+  # the usage names crawl and the option, with flagd's limit
+  run "$BIN/concbench" run --help
+  assert_success
+  assert_line --index 0 --regexp '^usage: concbench run \[--workload flags,sha,crawl\] '
+  assert_output --regexp '--site-pages N +the pages of flagd.s site'
+  assert_output --partial "1..$max"
+}
+
 @test "run --markdown prints Markdown tables" {
   run quick_sha --markdown --drivers sequential
   assert_success
