@@ -152,6 +152,64 @@ failed_expr() { # failed_expr CONDITION: rows matching CONDITION become FAILED w
   ! texts "$svg" | grep -q "L·⌈N/C⌉" || fail "the sha sweep names the DELAY formula"
 }
 
+@test "crawl of a real run: labelled in pages, and the limit is the crawl's critical path, L·max(depth + 1, ⌈pages/C⌉), from the CSV" {
+  local delay=10 pages=60 seed=$((5000 + BATS_TEST_NUMBER))
+  run "$BIN/concbench" run --workload crawl --profile DELAY --delay "$delay" --site-pages "$pages" \
+    --seed "$seed" --drivers sequential,coroutine --sweep m=4,16 --runs 1 --warmup 0 --out out
+  assert_success
+  # what the crawl fetches, from flagd's own plan (DELAY answers every page 200): each page
+  # and each 404 link, the deepest of them at depth max
+  local plan urls depth
+  plan=$("$BIN/flagd" --site-plan --site-pages "$pages" --seed "$seed")
+  urls=$(grep -c . <<<"$plan")
+  depth=$(awk '$2 > d { d = $2 } END { print d + 0 }' <<<"$plan")
+  # the limit each row carries is that critical path, at each row's concurrency
+  python3 - out/latest.csv "$delay" "$urls" "$depth" <<'PY'
+import csv, math, sys
+rows = list(csv.DictReader(open(sys.argv[1], newline="")))
+delay, urls, depth = float(sys.argv[2]) / 1000, int(sys.argv[3]), int(sys.argv[4])
+assert len(rows) == 3, rows
+for r in rows:
+    c = int(r["concurrency"])
+    want = delay * max(depth + 1, math.ceil(urls / c))
+    assert int(r["items"]) == urls and r["verdict"] in ("reference", "ok"), r
+    assert abs(float(r["limit_s"]) - want) < 1e-6, (r["driver"], c, r["limit_s"], want)
+PY
+  run "$PLOT" out/latest.csv -o plots
+  assert_success
+  name=$(basename "$(readlink out/latest.csv)" .csv)
+  # bars: the panel says the site's pages and the URLs fetched, never codes; its limit is
+  # the crawl's, not flags' L·⌈N/C⌉
+  svg=plots/$name.svg
+  has "$svg" "crawl · DELAY"
+  has "$svg" "$pages pages, $urls URLs, delay $delay ms"
+  has "$svg" "limit L·max(depth + 1, ⌈pages/C⌉)"
+  lacks "$svg" "limit L·⌈N/C⌉"
+  ! texts "$svg" | grep -q codes || fail "the crawl panel speaks of codes: $(texts "$svg" | paste -sd'|')"
+  # sweep: against the crawl's workers, the site's size in the title, the crawl's limit
+  svg=plots/$name-sweep-crawl-DELAY.svg
+  has "$svg" "concbench $name — crawl · DELAY, $pages pages: sweep of -m"
+  has "$svg" "crawl workers (-m capped at the driver's maximum; pages in flight ≤ the frontier)"
+  has "$svg" "limit L·max(depth + 1, ⌈pages/C⌉)"
+  has "$svg" "sequential ÷ limit (best possible)"
+  ! texts "$svg" | grep -qE "codes|L·⌈N/C⌉" || fail "the crawl sweep speaks of codes or flags' limit"
+  # a crawl CSV from before the site_pages column still draws, in pages (the URLs fetched)
+  python3 - out/latest.csv old.csv <<'PY'
+import csv, sys
+with open(sys.argv[1], newline="") as f:
+    rows = list(csv.DictReader(f))
+names = [k for k in rows[0] if k != "site_pages"]
+with open(sys.argv[2], "w", newline="") as f:
+    w = csv.DictWriter(f, fieldnames=names, lineterminator="\n", extrasaction="ignore")
+    w.writeheader()
+    w.writerows(rows)
+PY
+  run "$PLOT" old.csv -o plots
+  assert_success
+  has plots/old.svg "$urls pages, delay $delay ms"
+  has plots/old.svg "limit L·max(depth + 1, ⌈pages/C⌉)"
+}
+
 @test "--help names both options; usage errors exit 2" {
   run "$PLOT" --help
   assert_success
