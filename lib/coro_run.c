@@ -27,6 +27,14 @@
     4 /* steps: default executor threads for blocking tails, at most (one
                            * per CPU; saves into one directory share its lock) */
 
+/* coro_run_last_stats: the last run's scheduler, read just before it was destroyed. */
+static _Thread_local struct coro_stats last_stats;
+
+void coro_run_last_stats(struct coro_stats *out)
+{
+    *out = last_stats;
+}
+
 /* One job, from its spawn until the main task has collected its result. */
 struct job_task {
     struct run *run;
@@ -362,6 +370,7 @@ static int run_tasks(struct run *r, unsigned concurrency, unsigned threads, bool
 {
     const struct workload *w = r->req->workload;
     int rc;
+    memset(&last_stats, 0, sizeof last_stats);
     if (threads) {
         struct tpool_config pc = {.threads = threads, .queue_capacity = concurrency};
         if (with_state)
@@ -392,6 +401,7 @@ static int run_tasks(struct run *r, unsigned concurrency, unsigned threads, bool
 fail_spawn:
     loop_destroy(r->loop);
 fail_loop:
+    coro_stats(r->sched, &last_stats);
     coro_sched_destroy(r->sched);
 fail_sched:
     tpool_destroy(r->pool);

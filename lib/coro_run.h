@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 
+#include "coro.h"
 #include "job.h"
 
 /* Run every job of req->workload on the calling thread with at most req->concurrency in
@@ -21,5 +22,11 @@
  * (-EMFILE: the open-file limit cannot carry req->concurrency transfers). */
 int coro_run_jobs(const struct run_request *req, char *err, size_t errlen)
     __attribute__((warn_unused_result));
+
+/* The scheduler's counters as the last coro_run_jobs on the calling thread left them, read
+ * just before it destroyed its scheduler: what tests check that a run leaves behind (no task
+ * live or unjoined, every stack free again, how many tasks it spawned). All zero when that
+ * run made no scheduler. */
+void coro_run_last_stats(struct coro_stats *out);
 
 #endif
