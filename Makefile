@@ -160,12 +160,13 @@ bench-ci: deps
 
 # concbench side by side with curl, nginx and openssl; rewrites docs/performance.md's tables.
 # Anchor 6's libcurl floor (scripts/anchors.d/floor.c) is a bare curl_multi client, not a
-# strategy: built here, for this target only, and linked with libcurl alone.
+# strategy: built here, for this target only, and linked with libcurl and libevent alone
+# (libevent for its --socket mode, curl_multi_socket_action as lib/loop.c drives it).
 FLOOR = $(BUILD)/anchors/floor
 $(FLOOR): scripts/anchors.d/floor.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC-LD   $@")
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(shell pkg-config --libs libcurl 2>/dev/null) -lm
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(shell pkg-config --libs libcurl libevent 2>/dev/null) -lm
 
 anchors: deps
 	@scripts/deps.sh nginx-light wrk openssl || echo "anchors: nginx-light, wrk or openssl cannot be installed: those anchors will be skipped" >&2
