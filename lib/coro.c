@@ -59,7 +59,9 @@
  * start-up). It saves what the SysV ABI says a callee keeps: rbx, rbp, r12-r15, the
  * stack pointer, and the SSE and x87 control words. Tasks never change the signal mask,
  * so nothing else is lost. Elsewhere, or built with -DCORO_UCONTEXT (which `make test`
- * does for test_coro, so that both stay tested), glibc's ucontext does the same job. */
+ * does for test_coro, so that both stay tested), glibc's ucontext does the same job; so it
+ * must where CET shadow stacks are enforced, which this switch does not keep (Debian 12
+ * neither builds with them nor enables them). */
 #if defined(__x86_64__) && !defined(CORO_UCONTEXT)
 #define CORO_ASM_X86_64 1
 #endif
