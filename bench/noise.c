@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -186,30 +185,8 @@ double noise_handoff_us(void)
     sigpending(&pending);
     bool pipe_was_pending = sigismember(&pending, SIGPIPE) == 1;
 
-    /* Parent and child on two different CPUs, the first two this process may use: left to
-     * the scheduler, a probe lands on one CPU (~4 µs a round trip on the VM) or on two
-     * (~6 µs) at random, and two probes a minute apart differed by 60% with nothing else
-     * changed. Two CPUs is what a LOCAL row is made of: a driver and flagd side by side. */
-    cpu_set_t old_cpus, one_cpu;
-    int cpu[2] = {-1, -1};
-    bool pinned = false;
-    if (sched_getaffinity(0, sizeof old_cpus, &old_cpus) == 0) {
-        for (int c = 0, k = 0; c < CPU_SETSIZE && k < 2; c++)
-            if (CPU_ISSET(c, &old_cpus))
-                cpu[k++] = c;
-        if (cpu[1] >= 0) {
-            CPU_ZERO(&one_cpu);
-            CPU_SET(cpu[0], &one_cpu);
-            pinned = sched_setaffinity(0, sizeof one_cpu, &one_cpu) == 0;
-        }
-    }
     pid_t pid = fork();
     if (pid == 0) {
-        if (pinned) {
-            CPU_ZERO(&one_cpu);
-            CPU_SET(cpu[1], &one_cpu);
-            (void)sched_setaffinity(0, sizeof one_cpu, &one_cpu);
-        }
         close(to_child[1]);
         close(to_parent[0]);
         handoff_echo(to_child[0], to_parent[1]);
@@ -233,8 +210,6 @@ double noise_handoff_us(void)
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
             ;
     }
-    if (pinned)
-        (void)sched_setaffinity(0, sizeof old_cpus, &old_cpus);
     sigpending(&pending);
     if (!pipe_was_pending && sigismember(&pending, SIGPIPE) == 1) {
         const struct timespec now = {0, 0};

@@ -12,12 +12,11 @@
 #define NOISE_DRIFT_MAX_PCT 10.0   /* a run whose calibration or load moved more is noisy */
 /* A run whose hand-off time (noise_handoff_us) moved more is noisy, and compare does not
  * call a row slower when NEW's hand-offs are that much slower than BASE's. Sampled every
- * 5 s beside LOCAL flags rows on the 2-core VM (the probe pinned to two CPUs): while the
- * rows were at their usual times (coroutine 17.4-21.8 ms, sequential 12.8-13.6 ms) it read
- * 4.60-4.83 µs, and once 5.26 (+13%); in the host's slow spells 5.56-7.27 µs (+19% to
- * +55%) with the same rows at 25-37 ms and 15-19 ms, code unchanged. 15% lies between
- * (docs/measuring.md). */
-#define NOISE_HANDOFF_MAX_PCT 15.0
+ * 15 s beside LOCAL flags rows on the 2-core VM: while the rows were at their usual times
+ * the probe read 5.14–5.35 µs (within ~5%) and once 6.40 (+21%); in the host's slow phases
+ * it read 7.29–9.83 µs (+38% to +85%) and the same rows took 1.4–3.2× as long with the
+ * code unchanged (coroutine 17.4 → 60.2 ms). 25% lies between (docs/measuring.md). */
+#define NOISE_HANDOFF_MAX_PCT 25.0
 
 /* CPU time at one instant: the machine's busy time, and ours (concbench, its waited-for
  * children — hyperfine and the drivers — and the flag server, which is not waited for
