@@ -39,10 +39,7 @@ void compare_usage(FILE *f)
             "A change counts only when it is significant (p < α; the interval excludes 1) and\n"
             "larger than PCT. A change larger than PCT that is not significant, one measured\n"
             "while other processes used the machine (the row's foreign CPU, or a run marked\n"
-            "noisy), one of a row whose runs vary by more than 10%% (CV) on either side, one\n"
-            "measured under other conditions (cpu_idle, downloads), or a slowdown measured\n"
-            "while the machine's hand-offs between processes (a pipe round trip, taken at the\n"
-            "start and end of each run) were more than %.0f%% slower than BASE's, is\n"
+            "noisy), or one of a row whose runs vary by more than 10%% (CV) on either side, is\n"
             "inconclusive: reported, never called a regression.\n"
             "\n"
             "  --threshold PCT    the smallest change that counts (default %.0f)\n"
@@ -51,8 +48,8 @@ void compare_usage(FILE *f)
             "  --allow-missing    rows of BASE absent from NEW, a NEW without a sequential row,\n"
             "                     or an empty NEW are reported but do not fail\n"
             "  --trust-noisy      judge rows measured while other processes used the machine\n"
-            "                     or its hand-offs were slower (a shared runner you accept as\n"
-            "                     it is) instead of calling their changes inconclusive\n"
+            "                     (a shared runner you accept as it is) instead of calling\n"
+            "                     their changes inconclusive\n"
             "  --only FILE        judge only the configurations listed (one per line, as\n"
             "                     --flagged writes them); the others are ignored\n"
             "  --flagged FILE     write the regressed configurations there (tab-separated:\n"
@@ -67,8 +64,7 @@ void compare_usage(FILE *f)
             "(see --allow-missing); 2 bad usage or a file that is not a results CSV (the error\n"
             "names its line and column); 3 inconclusive: no regression shown, but some change\n"
             "was too noisy to judge — measure again on a quieter machine.\n",
-            STATS_BOOTSTRAP_ITERATIONS, NOISE_HANDOFF_MAX_PCT, COMPARE_DEFAULT_THRESHOLD_PCT,
-            COMPARE_DEFAULT_ALPHA);
+            STATS_BOOTSTRAP_ITERATIONS, COMPARE_DEFAULT_THRESHOLD_PCT, COMPARE_DEFAULT_ALPHA);
 }
 
 /* The columns that identify a configuration across runs. */
@@ -192,19 +188,6 @@ static void disturbed(const struct results_row *r, const char *which, char *why,
     else if (results_num(r, RC_FOREIGN_CPU_PCT, &f) &&
              strstr(results_get(r, RC_NOISE_REASON), "foreign CPU"))
         text_fmt(why, len, "other processes used %.0f%% of the machine during %s", f, which);
-}
-
-/* The hand-off time of r's run: the mean of its start and its end; false when the file
- * predates the columns or the probe failed. Per row, not per file: concatenated runs
- * each keep their own. */
-static bool handoff_us(const struct results_row *r, double *us)
-{
-    double a, b;
-    if (!results_num(r, RC_HANDOFF_START_US, &a) || !results_num(r, RC_HANDOFF_END_US, &b) ||
-        !(a > 0) || !(b > 0))
-        return false;
-    *us = (a + b) / 2;
-    return true;
 }
 
 static void label(const struct results_row *r, char *buf, size_t len)
@@ -334,16 +317,6 @@ static enum change judge_pair(const struct results_file *base, const char *base_
                 text_fmt(why, sizeof why, "BASE %s %s, NEW %s",
                          results_schema()[conditions[k]].name, a, b);
         }
-        /* A machine whose hand-offs between processes are slower than BASE's is in
-         * another phase of its host (NOISE_HANDOFF_MAX_PCT): LOCAL rows, made of such
-         * hand-offs, take up to 3× as long there with the code unchanged. */
-        double hb, hn;
-        if (!why[0] && handoff_us(br, &hb) && handoff_us(nr, &hn) &&
-            hn > hb * (1 + NOISE_HANDOFF_MAX_PCT / 100))
-            text_fmt(why, sizeof why,
-                     "the machine's hand-offs are %.1f× slower than BASE's (%.1f against %.1f "
-                     "µs): measure again",
-                     hn / hb, hn, hb);
         if (why[0]) {
             j->verdict = "inconclusive";
             text_fmt(j->note, sizeof j->note, "%s", why);

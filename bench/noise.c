@@ -1,29 +1,21 @@
 /* noise — row and run noise verdicts from /proc/stat, getrusage and the per-run times. */
 #include "noise.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "clock.h"
 #include "limit.h"
 #include "stats.h"
 #include "text.h"
 
 #define NOISE_CALIB_BYTES (1 << 20) /* a 1 MiB buffer hashed again and again */
 #define NOISE_OUTLIER_MIN_RUNS 5
-#define NOISE_CALIB_MIN_S 0.1    /* for this long: short, but the best of many passes */
-#define NOISE_HANDOFF_WARMUP 100 /* untimed round trips: the child's first run, its page faults */
-#define NOISE_HANDOFF_BATCHES 5
-#define NOISE_HANDOFF_TRIPS 500 /* per batch: 2,500 in all, ~15–25 ms on the VM */
+#define NOISE_CALIB_MIN_S 0.1 /* for this long: short, but the best of many passes */
 
 static double tv_s(struct timeval tv)
 {
@@ -129,100 +121,6 @@ double noise_calibrate_mbps(void)
     return bps / 1e6;
 }
 
-/* One byte through fd: EINTR retried (the run's signal handlers have no SA_RESTART). */
-static bool put_byte(int fd)
-{
-    char x = 0;
-    ssize_t n;
-    while ((n = write(fd, &x, 1)) < 0 && errno == EINTR)
-        ;
-    return n == 1;
-}
-
-static bool get_byte(int fd)
-{
-    char x;
-    ssize_t n;
-    while ((n = read(fd, &x, 1)) < 0 && errno == EINTR)
-        ;
-    return n == 1;
-}
-
-/* The child: echo every byte from `in` to `out` until `in` reaches end of file (the parent
- * closed it, or died). Only async-signal-safe calls after fork. */
-static void handoff_echo(int in, int out)
-{
-    while (get_byte(in))
-        if (!put_byte(out))
-            _exit(1);
-    _exit(0);
-}
-
-/* Written by hand: no library measures what one cross-process wake-up costs right now. It
- * is `perf bench sched pipe` in miniature (perf is rarely installed, and would be another
- * process to time). It exists because the host's phases change that cost, and LOCAL rows
- * with it, while one core's compute rate (noise_calibrate_mbps) and the load stay put: in
- * the slow phases this probe read 7.3–9.8 µs against 5.1–5.4, LOCAL rows took 1.4–3.2× as
- * long, and the gate called unchanged code 54–91% slower (docs/measuring.md). The median of five batches rather than one mean over all of them:
- * one preemption of a few milliseconds (a neighbour on the hypervisor) lands in one batch
- * and moves the mean of 2,500 round trips by a microsecond or more; the median ignores it. */
-double noise_handoff_us(void)
-{
-    int to_child[2], to_parent[2];
-    if (pipe2(to_child, O_CLOEXEC) != 0)
-        return NAN;
-    if (pipe2(to_parent, O_CLOEXEC) != 0) {
-        close(to_child[0]);
-        close(to_child[1]);
-        return NAN;
-    }
-    /* A child that died would make our write raise SIGPIPE: held back and discarded here,
-     * so that the probe fails with NaN instead of killing the caller. */
-    sigset_t pipe_only, old_mask, pending;
-    sigemptyset(&pipe_only);
-    sigaddset(&pipe_only, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &pipe_only, &old_mask);
-    sigpending(&pending);
-    bool pipe_was_pending = sigismember(&pending, SIGPIPE) == 1;
-
-    pid_t pid = fork();
-    if (pid == 0) {
-        close(to_child[1]);
-        close(to_parent[0]);
-        handoff_echo(to_child[0], to_parent[1]);
-    }
-    close(to_child[0]);
-    close(to_parent[1]);
-    double us[NOISE_HANDOFF_BATCHES];
-    bool ok = pid > 0;
-    for (int i = 0; ok && i < NOISE_HANDOFF_WARMUP; i++)
-        ok = put_byte(to_child[1]) && get_byte(to_parent[0]);
-    for (int b = 0; ok && b < NOISE_HANDOFF_BATCHES; b++) {
-        uint64_t t0 = clock_now_ns();
-        for (int i = 0; ok && i < NOISE_HANDOFF_TRIPS; i++)
-            ok = put_byte(to_child[1]) && get_byte(to_parent[0]);
-        us[b] = (double)(clock_now_ns() - t0) / 1e3 / NOISE_HANDOFF_TRIPS;
-    }
-    close(to_child[1]); /* the child reads end of file and exits */
-    close(to_parent[0]);
-    if (pid > 0) {
-        int status;
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-            ;
-    }
-    sigpending(&pending);
-    if (!pipe_was_pending && sigismember(&pending, SIGPIPE) == 1) {
-        const struct timespec now = {0, 0};
-        (void)sigtimedwait(&pipe_only, NULL, &now);
-    }
-    pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
-
-    struct stats st;
-    if (!ok || stats_compute(us, NOISE_HANDOFF_BATCHES, &st) != 0)
-        return NAN;
-    return st.median;
-}
-
 double noise_loadavg(void)
 {
     double l;
@@ -243,11 +141,6 @@ bool noise_run_verdict(const struct noise_run *n, unsigned cores, char *why, siz
         double drift = 100.0 * fabs(n->load_end - n->load_start) / cores;
         if (drift > NOISE_DRIFT_MAX_PCT && n->foreign_pct > NOISE_FOREIGN_MAX_PCT / 2)
             append(why, len, "load average moved by %.0f%% of the cores", drift);
-    }
-    if (isfinite(n->handoff_start_us) && isfinite(n->handoff_end_us) && n->handoff_start_us > 0) {
-        double drift = 100.0 * fabs(n->handoff_end_us / n->handoff_start_us - 1);
-        if (drift > NOISE_HANDOFF_MAX_PCT)
-            append(why, len, "hand-offs drifted %.0f%%", drift);
     }
     if (n->foreign_pct > NOISE_FOREIGN_MAX_PCT)
         append(why, len, "foreign CPU %.0f%% of the machine", n->foreign_pct);

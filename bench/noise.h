@@ -10,13 +10,6 @@
 #define NOISE_CV_MAX_PCT 10.0      /* a row whose runs vary more is noisy */
 #define NOISE_FOREIGN_MAX_PCT 10.0 /* ... or while which others used more of the machine */
 #define NOISE_DRIFT_MAX_PCT 10.0   /* a run whose calibration or load moved more is noisy */
-/* A run whose hand-off time (noise_handoff_us) moved more is noisy, and compare does not
- * call a row slower when NEW's hand-offs are that much slower than BASE's. Sampled every
- * 15 s beside LOCAL flags rows on the 2-core VM: while the rows were at their usual times
- * the probe read 5.14–5.35 µs (within ~5%) and once 6.40 (+21%); in the host's slow phases
- * it read 7.29–9.83 µs (+38% to +85%) and the same rows took 1.4–3.2× as long with the
- * code unchanged (coroutine 17.4 → 60.2 ms). 25% lies between (docs/measuring.md). */
-#define NOISE_HANDOFF_MAX_PCT 25.0
 
 /* CPU time at one instant: the machine's busy time, and ours (concbench, its waited-for
  * children — hyperfine and the drivers — and the flag server, which is not waited for
@@ -41,30 +34,23 @@ double noise_foreign_pct(const struct noise_sample *a, const struct noise_sample
  * false with why "". */
 bool noise_row(const double *times, size_t n, double foreign_pct, char *why, size_t len);
 
-/* The whole run: the 1-minute load average, one core's OpenSSL SHA-256 rate and the
- * cost of a hand-off between two processes, at the start and at the end. */
+/* The whole run: the 1-minute load average and one core's OpenSSL SHA-256 rate, at the
+ * start and at the end. */
 struct noise_run {
     double load_start, load_end;
     double calib_start_mbps, calib_end_mbps;
-    double handoff_start_us, handoff_end_us;
     double foreign_pct; /* over the whole run */
 };
 
 /* One core's SHA-256 rate now, in MB/s (a short probe); NaN when it cannot be measured. */
 double noise_calibrate_mbps(void);
 
-/* One round trip of a byte between this process and a child over two pipes, in µs: two
- * cross-process wake-ups, the median of a few batches (about 20 ms in all). What a LOCAL
- * row is made of (syscalls, wake-ups), which single-core compute does not show. NaN on
- * any failure; the child is always reaped and no descriptor is left open. */
-double noise_handoff_us(void);
-
 /* The 1-minute load average now; NaN when unknown. */
 double noise_loadavg(void);
 
 /* Whether the run drifted: calibration by more than NOISE_DRIFT_MAX_PCT, the load by more
- * than that share of the cores, the hand-off time by more than NOISE_HANDOFF_MAX_PCT, or
- * others used more than NOISE_FOREIGN_MAX_PCT of the machine. true (noisy) with the reasons in why, or false with why "". */
+ * than that share of the cores, or others used more than NOISE_FOREIGN_MAX_PCT of the
+ * machine. true (noisy) with the reasons in why, or false with why "". */
 bool noise_run_verdict(const struct noise_run *n, unsigned cores, char *why, size_t len);
 
 #endif

@@ -70,8 +70,6 @@ static const struct results_column schema[RC_COUNT] = {
     [RC_CALIB_END_MBPS] = {"calib_end_mbps", RT_NUM},
     [RC_CPU_IDLE] = {"cpu_idle", RT_TEXT},
     [RC_SITE_PAGES] = {"site_pages", RT_INT},
-    [RC_HANDOFF_START_US] = {"handoff_start_us", RT_NUM},
-    [RC_HANDOFF_END_US] = {"handoff_end_us", RT_NUM},
 };
 
 const struct results_column *results_schema(void)

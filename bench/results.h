@@ -73,8 +73,6 @@ enum results_col {
     RC_CALIB_END_MBPS,   /* ... and when it ended */
     RC_CPU_IDLE,         /* shallow: /dev/cpu_dma_latency held at 0 for the run; deep: left alone */
     RC_SITE_PAGES,       /* crawl: the pages of flagd's site (its --site-pages); empty: not known */
-    RC_HANDOFF_START_US, /* a pipe round trip between two processes (µs) when the run started */
-    RC_HANDOFF_END_US,   /* ... and when it ended */
     RC_COUNT
 };
 

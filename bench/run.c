@@ -321,7 +321,6 @@ int run_main(int argc, char **argv)
     /* The machine before: what the end is compared with to call the run noisy. */
     r->noise.load_start = noise_loadavg();
     r->noise.calib_start_mbps = noise_calibrate_mbps();
-    r->noise.handoff_start_us = noise_handoff_us();
     noise_sample_take(&r->start_sample, r->server.pid);
     if (r->downloads_root[0])
         fprintf(stderr, "concbench: flags save to %s (%s%s), emptied before every run\n",
@@ -373,7 +372,6 @@ int run_main(int argc, char **argv)
     r->noise.foreign_pct = noise_foreign_pct(&r->start_sample, &end_sample, r->env.cores);
     r->noise.load_end = noise_loadavg();
     r->noise.calib_end_mbps = noise_calibrate_mbps();
-    r->noise.handoff_end_us = noise_handoff_us();
     r->run_noisy =
         noise_run_verdict(&r->noise, r->env.cores, r->run_noise_why, sizeof r->run_noise_why);
 

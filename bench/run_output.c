@@ -40,11 +40,10 @@ void run_print_noise(FILE *f, const struct run *r, bool markdown)
     const struct noise_run *n = &r->noise;
     fprintf(f,
             "%sRun noise: %s%s%s — load %.2f → %.2f; one core's OpenSSL SHA-256 %.0f → %.0f "
-            "MB/s; hand-off %.1f → %.1f µs; other processes %.0f%% of the machine; CPU idle "
-            "states %s\n",
+            "MB/s; other processes %.0f%% of the machine; CPU idle states %s\n",
             markdown ? "\n" : "\n", r->run_noisy ? "NOISY" : "ok", r->run_noisy ? ": " : "",
             r->run_noise_why, n->load_start, n->load_end, n->calib_start_mbps, n->calib_end_mbps,
-            n->handoff_start_us, n->handoff_end_us, n->foreign_pct,
+            n->foreign_pct,
             strcmp(r->o.cpu_idle, "shallow") == 0 ? "shallow (cpu_dma_latency 0)" : "deep");
 }
 
@@ -127,8 +126,6 @@ int run_fill_row(const struct run *r, const struct config *c, struct results_row
     rc |= results_set_num(row, RC_LOAD_END, r->noise.load_end, 2);
     rc |= results_set_num(row, RC_CALIB_START_MBPS, r->noise.calib_start_mbps, 0);
     rc |= results_set_num(row, RC_CALIB_END_MBPS, r->noise.calib_end_mbps, 0);
-    rc |= results_set_num(row, RC_HANDOFF_START_US, r->noise.handoff_start_us, 2);
-    rc |= results_set_num(row, RC_HANDOFF_END_US, r->noise.handoff_end_us, 2);
     rc |= results_set(row, RC_CPU_IDLE, r->o.cpu_idle);
     /* the site's size is known for the flagd concbench started, not for --server's */
     if (g->rw->crawls_site && !r->o.server_url)

@@ -6,17 +6,13 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <dirent.h>
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include "compare.h"
 #include "limit.h"
-#include "noise.h"
 #include "record.h"
 #include "results.h"
 #include "server.h"
@@ -79,56 +75,6 @@ static void sha_throughput_probe_measures_something(void **state)
     double bps = 0;
     assert_int_equal(limit_sha_throughput(64 * 1024, 0.01, &bps), 0);
     assert_true(bps > 1e6); /* any machine hashes more than 1 MB/s */
-}
-
-/* Open descriptors of this process (the directory's own counted each time alike). */
-static int open_fds(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    assert_non_null(d);
-    int n = 0;
-    while (readdir(d))
-        n++;
-    closedir(d);
-    return n;
-}
-
-static void handoff_probe_measures_and_leaves_nothing_behind(void **state)
-{
-    (void)state;
-    int fds = open_fds();
-    for (int i = 0; i < 2; i++) {
-        double us = noise_handoff_us();
-        assert_true(isfinite(us) && us > 0);
-        /* the child reaped, its pipes closed */
-        errno = 0;
-        assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
-        assert_int_equal(errno, ECHILD);
-        assert_int_equal(open_fds(), fds);
-    }
-}
-
-static void run_is_noisy_when_its_hand_offs_drift(void **state)
-{
-    (void)state;
-    char why[256];
-    struct noise_run quiet = {.load_start = 0.5,
-                              .load_end = 0.5,
-                              .calib_start_mbps = 1441,
-                              .calib_end_mbps = 1446,
-                              .handoff_start_us = 5.3,
-                              .handoff_end_us = 5.5};
-    assert_false(noise_run_verdict(&quiet, 2, why, sizeof why));
-    assert_string_equal(why, "");
-    struct noise_run phase = quiet, back = quiet, unknown = quiet;
-    phase.handoff_end_us = 8.5; /* +60%: the host changed phase during the run */
-    assert_true(noise_run_verdict(&phase, 2, why, sizeof why));
-    assert_string_equal(why, "hand-offs drifted 60%");
-    back.handoff_start_us = 8.5; /* and back: a drift either way */
-    back.handoff_end_us = 5.3;
-    assert_true(noise_run_verdict(&back, 2, why, sizeof why));
-    unknown.handoff_end_us = NAN; /* the probe failed: nothing to say */
-    assert_false(noise_run_verdict(&unknown, 2, why, sizeof why));
 }
 
 static const char *const rec_ok =
@@ -212,80 +158,6 @@ static int compare_quietly(const struct results_file *a, const struct results_fi
     free(s->flagged);
     s->flagged = NULL;
     return rc;
-}
-
-/* Every row of f measured with hand-offs of start and end µs; NaN: the columns empty. */
-static void set_handoff(struct results_file *f, double start, double end)
-{
-    for (size_t i = 0; i < f->n_rows; i++) {
-        results_set_num(&f->rows[i], RC_HANDOFF_START_US, start, 2);
-        results_set_num(&f->rows[i], RC_HANDOFF_END_US, end, 2);
-    }
-}
-
-static void compare_holds_a_slowdown_measured_on_slower_hand_offs(void **state)
-{
-    (void)state;
-    struct results_file base, regressed, faster;
-    struct compare_summary s;
-    struct compare_options o = {
-        .threshold_pct = 25, .alpha = 0.05, .check_speedup = true, .check_time = true};
-    struct compare_options trust = o;
-    trust.trust_noisy = true;
-    make_file(&base, 4.0, 0.2, "ok", 0.01);
-    make_file(&regressed, 4.0, 0.4, "ok", 0.01); /* threadpool 2× */
-    make_file(&faster, 4.0, 0.1, "ok", 0.01);
-
-    /* the same hand-offs on both sides: a regression is a regression */
-    set_handoff(&base, 5.2, 5.4);
-    set_handoff(&regressed, 5.3, 5.3);
-    assert_int_equal(compare_quietly(&base, &regressed, &o, &s), COMPARE_FAIL);
-    assert_int_equal(s.regressions, 1);
-    /* NEW's 1.6× BASE's: the only finding, inconclusive, with why */
-    set_handoff(&regressed, 8.4, 8.6);
-    char *out = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&out, &len);
-    assert_int_equal(compare_results(&base, NULL, &regressed, NULL, &o, m, &s),
-                     COMPARE_INCONCLUSIVE);
-    fclose(m);
-    free(s.flagged);
-    assert_int_equal(s.regressions, 0);
-    assert_int_equal(s.inconclusive, 1);
-    assert_non_null(
-        strstr(out, "the machine's hand-offs are 1.6× slower than BASE's (8.5 against 5.3 µs): "
-                    "measure again"));
-    free(out);
-    /* --trust-noisy judges it anyway */
-    assert_int_equal(compare_quietly(&base, &regressed, &trust, &s), COMPARE_FAIL);
-    assert_int_equal(s.regressions, 1);
-    /* within the bound (+20%): judged */
-    set_handoff(&regressed, 6.3, 6.4);
-    assert_int_equal(compare_quietly(&base, &regressed, &o, &s), COMPARE_FAIL);
-    /* NEW's hand-offs 1.6× faster than BASE's change nothing */
-    set_handoff(&regressed, 3.3, 3.3);
-    assert_int_equal(compare_quietly(&base, &regressed, &o, &s), COMPARE_FAIL);
-    assert_int_equal(s.regressions, 1);
-    /* nor does a slower machine for a row that got faster */
-    set_handoff(&faster, 8.5, 8.5);
-    assert_int_equal(compare_quietly(&base, &faster, &o, &s), COMPARE_PASS);
-    assert_int_equal(s.improvements, 1);
-    /* a file without the columns on either side: as before they existed */
-    set_handoff(&regressed, 8.5, 8.5);
-    set_handoff(&base, NAN, NAN);
-    assert_int_equal(compare_quietly(&base, &regressed, &o, &s), COMPARE_FAIL);
-    assert_int_equal(s.regressions, 1);
-    set_handoff(&base, 5.3, 5.3);
-    set_handoff(&regressed, NAN, NAN);
-    assert_int_equal(compare_quietly(&base, &regressed, &o, &s), COMPARE_FAIL);
-    assert_int_equal(s.regressions, 1);
-    /* half a pair (the end probe failed) is no hand-off either */
-    results_set(&regressed.rows[1], RC_HANDOFF_START_US, "8.5");
-    assert_int_equal(compare_quietly(&base, &regressed, &o, &s), COMPARE_FAIL);
-
-    results_file_free(&base);
-    results_file_free(&regressed);
-    results_file_free(&faster);
 }
 
 static void mann_whitney_and_bootstrap_match_their_definitions(void **state)
@@ -458,12 +330,9 @@ int main(void)
         cmocka_unit_test(delay_limit_is_l_times_rounds),
         cmocka_unit_test(sha_limit_divides_by_usable_cores),
         cmocka_unit_test(sha_throughput_probe_measures_something),
-        cmocka_unit_test(handoff_probe_measures_and_leaves_nothing_behind),
-        cmocka_unit_test(run_is_noisy_when_its_hand_offs_drift),
         cmocka_unit_test(records_parse_and_match_on_counts_and_digests),
         cmocka_unit_test(mann_whitney_and_bootstrap_match_their_definitions),
         cmocka_unit_test(compare_judges_speedup_and_time_by_significance),
-        cmocka_unit_test(compare_holds_a_slowdown_measured_on_slower_hand_offs),
         cmocka_unit_test(flagd_ready_lines_parse_into_urls),
         cmocka_unit_test(command_lines_quote_only_what_a_shell_would_split),
     };
