@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sha.h"
 #include "text.h"
 
 #define DIRHASH_CHUNK (64 * 1024)
@@ -34,8 +35,8 @@ static int hash_file(int dirfd, const char *name, char hex[65])
         return 0;
     }
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    unsigned char md[32], *buf = malloc(DIRHASH_CHUNK);
-    int rc = ctx && buf && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 ? 0 : -ENOMEM;
+    unsigned char md[JOB_DIGEST_LEN], *buf = malloc(DIRHASH_CHUNK);
+    int rc = ctx && buf && EVP_DigestInit_ex(ctx, sha_md(), NULL) == 1 ? 0 : -ENOMEM;
     ssize_t n;
     while (rc == 0 && (n = read(fd, buf, DIRHASH_CHUNK)) != 0) {
         if (n < 0) {
@@ -49,8 +50,7 @@ static int hash_file(int dirfd, const char *name, char hex[65])
     if (rc == 0 && EVP_DigestFinal_ex(ctx, md, NULL) != 1)
         rc = -EIO;
     if (rc == 0)
-        for (int i = 0; i < 32; i++)
-            snprintf(hex + 2 * i, 3, "%02x", md[i]);
+        sha_hex(md, hex);
     EVP_MD_CTX_free(ctx);
     free(buf);
     close(fd);
